@@ -1,0 +1,1 @@
+//! Language registry: file extension to tree-sitter grammar and chunking rules.
