@@ -7,6 +7,7 @@
 //! OR of term queries over the `body`, `symbol`, `path` and `enclosing` fields (never through
 //! tantivy's `QueryParser`, which turns split identifiers into phrase queries).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
@@ -29,6 +30,9 @@ const MAX_TOKEN_LEN: usize = 64;
 /// Stored as the commit payload. Bump it whenever the schema or the analysis changes, so that indexes
 /// written by an older build are reported as [`LexicalError::SchemaMismatch`] and rebuilt.
 const FORMAT_VERSION: &str = "sg-lexical/1";
+
+/// The stem memo of one tokenizer is cleared when it reaches this many entries.
+const STEM_CACHE_MAX: usize = 50_000;
 
 /// tantivy's smallest indexing arena per writer thread.
 const MIN_HEAP_PER_THREAD: usize = 15_000_000;
@@ -105,6 +109,14 @@ enum CharClass {
 }
 
 fn class_of(c: char) -> CharClass {
+    if c.is_ascii() {
+        return match c {
+            'A'..='Z' => CharClass::Upper,
+            'a'..='z' => CharClass::Lower,
+            '0'..='9' => CharClass::Digit,
+            _ => CharClass::Sep,
+        };
+    }
     if c.is_uppercase() {
         CharClass::Upper
     } else if c.is_numeric() {
@@ -139,6 +151,12 @@ fn is_ident_char(c: char) -> bool {
 /// ```
 pub fn split_identifier(word: &str) -> Vec<&str> {
     let mut parts = Vec::new();
+    split_identifier_with(word, |from, to| parts.push(&word[from..to]));
+    parts
+}
+
+/// [`split_identifier`] without allocating: calls `part` with the byte range of each part.
+fn split_identifier_with(word: &str, mut part: impl FnMut(usize, usize)) {
     let mut start: Option<usize> = None;
     let mut prev = CharClass::Sep;
     let mut chars = word.char_indices().peekable();
@@ -146,7 +164,7 @@ pub fn split_identifier(word: &str) -> Vec<&str> {
         let class = class_of(c);
         if class == CharClass::Sep {
             if let Some(s) = start.take() {
-                parts.push(&word[s..i]);
+                part(s, i);
             }
             prev = class;
             continue;
@@ -160,7 +178,7 @@ pub fn split_identifier(word: &str) -> Vec<&str> {
             _ => false,
         };
         if boundary && let Some(s) = start.take() {
-            parts.push(&word[s..i]);
+            part(s, i);
         }
         if start.is_none() {
             start = Some(i);
@@ -168,9 +186,8 @@ pub fn split_identifier(word: &str) -> Vec<&str> {
         prev = class;
     }
     if let Some(s) = start {
-        parts.push(&word[s..]);
+        part(s, word.len());
     }
-    parts
 }
 
 /// Which stemmer the analysis applies to identifier parts.
@@ -304,6 +321,7 @@ impl StemmerState {
 #[derive(Clone)]
 pub struct CodeTokenizer {
     stemmer: StemmerState,
+    stem_cache: HashMap<String, Option<String>>,
     tokens: Vec<Token>,
     len: usize,
     kinds: Vec<TermKind>,
@@ -319,6 +337,7 @@ impl CodeTokenizer {
     fn with_stemming(mode: Stemming) -> Self {
         CodeTokenizer {
             stemmer: StemmerState::new(mode),
+            stem_cache: HashMap::new(),
             tokens: Vec::new(),
             len: 0,
             kinds: Vec::new(),
@@ -366,16 +385,19 @@ impl CodeTokenizer {
         let mut lower = String::new();
         let mut joined = String::new();
         let mut part_lower = String::new();
+        let mut stem = String::new();
+        let mut parts: Vec<(usize, usize)> = Vec::new();
         for (start, word) in identifiers(text) {
-            let parts = split_identifier(word);
+            parts.clear();
+            split_identifier_with(word, |from, to| parts.push((from, to)));
             if parts.is_empty() {
                 continue;
             }
             let group = self.len;
             let end = start + word.len();
             lower.clear();
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-            let single = parts.len() == 1 && parts[0].len() == word.len();
+            push_lowercase(&mut lower, word);
+            let single = parts.len() == 1 && parts[0] == (0, word.len());
             let whole_kind = if single {
                 TermKind::Part
             } else {
@@ -384,20 +406,17 @@ impl CodeTokenizer {
             self.push(group, whole_kind, &lower, start, end, pos);
             if !single {
                 joined.clear();
-                for p in &parts {
-                    joined.extend(p.chars().flat_map(char::to_lowercase));
+                for &(from, to) in &parts {
+                    push_lowercase(&mut joined, &word[from..to]);
                 }
                 self.push(group, TermKind::Whole, &joined, start, end, pos);
             }
-            for p in &parts {
-                let from = start + (p.as_ptr() as usize - word.as_ptr() as usize);
-                let to = from + p.len();
+            for &(from, to) in &parts {
                 part_lower.clear();
-                part_lower.extend(p.chars().flat_map(char::to_lowercase));
+                push_lowercase(&mut part_lower, &word[from..to]);
+                let (from, to) = (start + from, start + to);
                 self.push(group, TermKind::Part, &part_lower, from, to, pos);
-                if part_lower.len() <= MAX_TOKEN_LEN
-                    && let Some(stem) = self.stemmer.stem(&part_lower)
-                {
+                if part_lower.len() <= MAX_TOKEN_LEN && self.stem_into(&part_lower, &mut stem) {
                     self.push(group, TermKind::Stem, &stem, from, to, pos);
                 }
             }
@@ -405,6 +424,46 @@ impl CodeTokenizer {
                 pos += 1;
             }
         }
+    }
+
+    /// Writes the stem of `part` into `out` and returns true when it differs from `part`. Stems are
+    /// memoised: code repeats the same few thousand words.
+    fn stem_into(&mut self, part: &str, out: &mut String) -> bool {
+        if matches!(self.stemmer, StemmerState::Off) {
+            return false;
+        }
+        let stem = match self.stem_cache.get(part) {
+            Some(stem) => stem.as_deref(),
+            None => {
+                if self.stem_cache.len() >= STEM_CACHE_MAX {
+                    self.stem_cache.clear();
+                }
+                let stem = self.stemmer.stem(part);
+                self.stem_cache
+                    .entry(part.to_string())
+                    .or_insert(stem)
+                    .as_deref()
+            }
+        };
+        match stem {
+            Some(stem) => {
+                out.clear();
+                out.push_str(stem);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Appends `s` lowercased to `out`.
+fn push_lowercase(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        let from = out.len();
+        out.push_str(s);
+        out[from..].make_ascii_lowercase();
+    } else {
+        out.extend(s.chars().flat_map(char::to_lowercase));
     }
 }
 
