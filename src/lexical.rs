@@ -203,15 +203,15 @@ enum Stemming {
     Light,
 }
 
-/// What a token stands for inside its identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a token stands for inside its identifier, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum TermKind {
-    /// The whole identifier of several parts (or its separator-free form).
-    Whole,
-    /// One part (a one-part identifier is its own part).
-    Part,
     /// The English stem of a part, when it differs from the part.
     Stem,
+    /// One part (a one-part identifier is its own part).
+    Part,
+    /// The whole identifier of several parts (or its separator-free form).
+    Whole,
 }
 
 /// A small English suffix stripper for identifier parts: plural `s`/`es`/`ies`, `ing`, `ed`, and a
@@ -564,12 +564,11 @@ fn weighted_query_terms(text: &str, tokenizer: &mut CodeTokenizer) -> Vec<(Strin
     let mut out: Vec<(String, TermKind)> = Vec::new();
     for g in groups.iter().filter(|g| keep_all || !is_stop(g)) {
         for i in g.clone() {
-            let text = &tokens[i].text;
-            match out.iter_mut().find(|(t, _)| t == text) {
-                // The same term seen in another role keeps its strongest kind.
-                Some((_, k)) if kinds[i] == TermKind::Whole => *k = TermKind::Whole,
-                Some(_) => {}
-                None => out.push((text.clone(), kinds[i])),
+            let term = &tokens[i].text;
+            match out.iter_mut().find(|(t, _)| t == term) {
+                // The same term seen in several roles keeps its strongest one.
+                Some((_, k)) => *k = (*k).max(kinds[i]),
+                None => out.push((term.clone(), kinds[i])),
             }
         }
     }
@@ -1134,6 +1133,15 @@ mod tests {
             ["readtostring", "read", "to", "string"]
         );
         assert!(query_terms("").is_empty());
+        // A term met as a stem and then as a word of its own keeps the stronger role.
+        let mut t = CodeTokenizer::default();
+        assert_eq!(
+            weighted_query_terms("requests request", &mut t),
+            [
+                ("requests".to_string(), TermKind::Part),
+                ("request".to_string(), TermKind::Part)
+            ]
+        );
     }
 
     // ---- index tests --------------------------------------------------------------------------
