@@ -1860,10 +1860,29 @@ mod tests {
         let a = analyze(lang, text, &ChunkConfig::default());
         assert_invariants(text, &a);
         let got = render(&a);
-        let want = expect.trim_start_matches('\n');
+        assert!(
+            got == expect.trim_start_matches('\n'),
+            "{lang}: chunks differ\n--- got\n{got}--- want\n{expect}"
+        );
+    }
+
+    /// Like [`check`], and also with chunks small enough to split every class into its members:
+    /// `split` lists those chunks.
+    fn check_split(lang: Language, text: &str, expect: &str, split: &str) {
+        check(lang, text, expect);
+        let cfg = ChunkConfig {
+            max_chars: 160,
+            min_chars: 40,
+            ..ChunkConfig::default()
+        };
+        let a = analyze(lang, text, &cfg);
+        assert_invariants(text, &a);
+        let got = render(&a);
+        let got = got.split("--\n").next().unwrap_or("");
+        let want = split.trim_start_matches('\n');
         assert!(
             got == want,
-            "{lang}: chunks differ\n--- got\n{got}--- want\n{want}"
+            "{lang}: split chunks differ\n--- got\n{got}--- want\n{want}"
         );
     }
 
@@ -2334,7 +2353,7 @@ test "basic" {
 
     #[test]
     fn chunks_rust() {
-        check(
+        check_split(
             Language::Rust,
             RUST,
             "
@@ -2366,12 +2385,26 @@ test "basic" {
 28-28 macro m < -
 31-33 function main < -
 ",
+            "
+1-7 struct Server | struct Server
+9-9 impl Server | impl Server
+10-13 method new | impl Server > fn new
+15-18 method handle | impl Server > fn handle
+20-20 impl Server | impl Drop for Server
+22-22 trait Greet | trait Greet
+23-23 enum Color | enum Color
+24-24 module inner | mod inner
+25-25 type Id | type Id
+26-27 block - | 
+28-28 macro m | macro_rules! m
+30-33 function main | fn main
+",
         );
     }
 
     #[test]
     fn chunks_python() {
-        check(
+        check_split(
             Language::Python,
             PYTHON,
             "
@@ -2385,12 +2418,18 @@ test "basic" {
 16-17 function main < -
 19-19 constant MAX < -
 ",
+            "
+1-1 block - | 
+4-12 class Greeter | class Greeter
+15-17 function main | def main
+19-19 constant MAX | MAX
+",
         );
     }
 
     #[test]
     fn chunks_javascript() {
-        check(
+        check_split(
             Language::JavaScript,
             JAVASCRIPT,
             "
@@ -2408,12 +2447,19 @@ test "basic" {
 12-12 constant LIMIT < -
 13-13 function named < -
 ",
+            "
+1-7 class Greeter | class Greeter
+9-10 function main | function main
+11-11 function helper | function helper
+12-12 constant LIMIT | const LIMIT
+13-13 function named | function named
+",
         );
     }
 
     #[test]
     fn chunks_typescript() {
-        check(
+        check_split(
             Language::TypeScript,
             TYPESCRIPT,
             "
@@ -2439,12 +2485,22 @@ test "basic" {
 13-13 class A < -
 13-13 method g < A
 ",
+            "
+1-2 interface Shape | interface Shape
+3-3 type Id | type Id
+4-4 enum Dir | enum Dir
+5-5 module NS | namespace NS
+6-10 class Circle | class Circle
+11-11 function f | function f
+12-12 module m | module m
+13-13 class A | class A
+",
         );
     }
 
     #[test]
     fn chunks_tsx() {
-        check(
+        check_split(
             Language::Tsx,
             TSX,
             "
@@ -2458,12 +2514,17 @@ test "basic" {
 13-13 method close < Panel
 17-19 function Button < -
 ",
+            "
+1-6 interface ButtonProps | interface ButtonProps
+8-14 class Panel | class Panel
+16-19 function Button | function Button
+",
         );
     }
 
     #[test]
     fn chunks_go() {
-        check(
+        check_split(
             Language::Go,
             GO,
             "
@@ -2483,12 +2544,21 @@ test "basic" {
 19-19 constant Max < -
 22-24 function main < -
 ",
+            "
+1-8 struct Server | type Server
+10-13 method Start | func Server.Start
+15-15 method Stop | func Server.Stop
+17-17 interface Handler | type Handler
+18-18 type Alias | type Alias
+19-20 constant Max | const Max
+22-24 function main | func main
+",
         );
     }
 
     #[test]
     fn chunks_java() {
-        check(
+        check_split(
             Language::Java,
             JAVA,
             "
@@ -2505,12 +2575,21 @@ test "basic" {
 18-18 enum Color < -
 19-19 class Point < -
 ",
+            "
+1-3 block - | 
+5-8 class Greeter | class Greeter
+10-11 method Greeter | class Greeter > constructor Greeter
+13-15 method toString | class Greeter > method toString
+17-17 interface Shape | interface Shape
+18-18 enum Color | enum Color
+19-19 class Point | record Point
+",
         );
     }
 
     #[test]
     fn chunks_c() {
-        check(
+        check_split(
             Language::C,
             C,
             "
@@ -2532,12 +2611,22 @@ test "basic" {
 18-18 function make < -
 19-19 function main < -
 ",
+            "
+1-2 constant MAX | #define MAX
+3-3 macro SQ | #define SQ
+5-8 struct point | struct point
+10-10 type pair_t | typedef pair_t
+11-11 enum color | enum color
+13-16 function add | function add
+18-18 function make | function make
+19-19 function main | function main
+",
         );
     }
 
     #[test]
     fn chunks_cpp() {
-        check(
+        check_split(
             Language::Cpp,
             CPP,
             "
@@ -2555,12 +2644,22 @@ test "basic" {
 21-21 type Id < -
 22-22 function main < -
 ",
+            "
+1-1 block - | 
+3-3 module app | namespace app
+5-11 class Server | namespace app > class Server
+13-13 method start | namespace app > method Server.start
+15-16 function max | namespace app > function max
+18-19 struct S | namespace app > struct S
+21-21 type Id | using Id
+22-22 function main | function main
+",
         );
     }
 
     #[test]
     fn chunks_csharp() {
-        check(
+        check_split(
             Language::CSharp,
             CSHARP,
             "
@@ -2576,12 +2675,24 @@ test "basic" {
 14-14 enum Color < App
 15-15 class R < App
 ",
+            "
+1-1 block - | 
+3-3 module App | namespace App
+4-7 class Greeter | namespace App > class Greeter
+8-8 method Greeter | namespace App > class Greeter > constructor Greeter
+9-9 method Hello | namespace App > class Greeter > method Hello
+10-11 block - | namespace App > class Greeter
+12-12 interface IShape | namespace App > interface IShape
+13-13 struct P | namespace App > struct P
+14-14 enum Color | namespace App > enum Color
+15-16 class R | namespace App > record R
+",
         );
     }
 
     #[test]
     fn chunks_ruby() {
-        check(
+        check_split(
             Language::Ruby,
             RUBY,
             "
@@ -2596,12 +2707,17 @@ test "basic" {
 15-15 function helper < Util
 18-20 function main < -
 ",
+            "
+1-12 class Greeter | class Greeter
+14-16 module Util | module Util
+18-20 function main | def main
+",
         );
     }
 
     #[test]
     fn chunks_php() {
-        check(
+        check_split(
             Language::Php,
             PHP,
             "
@@ -2623,12 +2739,23 @@ test "basic" {
 17-17 constant X < -
 18-18 function main < -
 ",
+            "
+1-4 block - | 
+6-9 class Greeter | class Greeter
+10-10 method __construct | class Greeter > function __construct
+11-12 method hello | class Greeter > function hello
+14-14 interface Shape | interface Shape
+15-15 trait T | trait T
+16-16 enum E | enum E
+17-17 constant X | const X
+18-18 function main | function main
+",
         );
     }
 
     #[test]
     fn chunks_kotlin() {
-        check(
+        check_split(
             Language::Kotlin,
             KOTLIN,
             "
@@ -2653,12 +2780,25 @@ test "basic" {
 25-25 constant top < -
 26-26 function main < -
 ",
+            "
+1-3 block - | 
+5-7 class Greeter | class Greeter
+8-8 method hello | class Greeter > fun hello
+10-12 method bye | class Greeter > fun bye
+14-17 class Companion | class Greeter > companion object Companion
+19-19 interface Shape | interface Shape
+20-22 class Registry | object Registry
+23-23 enum Color | enum class Color
+24-24 type Id | typealias Id
+25-25 constant top | val top
+26-26 function main | fun main
+",
         );
     }
 
     #[test]
     fn chunks_scala() {
-        check(
+        check_split(
             Language::Scala,
             SCALA,
             "
@@ -2684,12 +2824,22 @@ test "basic" {
 18-18 constant top < -
 19-19 function free < -
 ",
+            "
+1-9 class Greeter | class Greeter
+11-11 trait Shape | trait Shape
+12-14 class Main | object Main
+15-15 class P | class P
+16-16 enum Color | enum Color
+17-17 type Id | type Id
+18-18 constant top | val top
+19-19 function free | def free
+",
         );
     }
 
     #[test]
     fn chunks_swift() {
-        check(
+        check_split(
             Language::Swift,
             SWIFT,
             "
@@ -2714,12 +2864,24 @@ test "basic" {
 15-15 type Id < -
 16-16 function main < -
 ",
+            "
+1-1 block - | 
+3-6 class Greeter | class Greeter
+7-7 method init | class Greeter > init
+8-9 method hello | class Greeter > func hello
+11-11 struct P | struct P
+12-12 interface Shape | protocol Shape
+13-13 impl Greeter | extension Greeter
+14-14 enum Color | enum Color
+15-15 type Id | typealias Id
+16-16 function main | func main
+",
         );
     }
 
     #[test]
     fn chunks_elixir() {
-        check(
+        check_split(
             Language::Elixir,
             ELIXIR,
             "
@@ -2733,12 +2895,19 @@ test "basic" {
 15-17 module Other < -
 16-16 function f < Other
 ",
+            "
+1-2 module App.Greeter | defmodule App.Greeter
+4-8 function hello | defmodule App.Greeter > def hello
+10-10 function secret | defmodule App.Greeter > defp secret
+12-13 macro m | defmodule App.Greeter > defmacro m
+15-17 module Other | defmodule Other
+",
         );
     }
 
     #[test]
     fn chunks_haskell() {
-        check(
+        check_split(
             Language::Haskell,
             HASKELL,
             "
@@ -2760,12 +2929,21 @@ test "basic" {
 21-22 function fact < -
 25-25 function main < -
 ",
+            "
+1-6 type Shape | data Shape
+8-8 type Id | newtype Id
+10-10 type Name | type Name
+12-13 trait Area | class Area
+15-17 impl Area Shape | instance Area Shape
+19-22 function fact | fact
+24-25 function main | main
+",
         );
     }
 
     #[test]
     fn chunks_lua() {
-        check(
+        check_split(
             Language::Lua,
             LUA,
             "
@@ -2779,12 +2957,18 @@ test "basic" {
 12-14 function helper < -
 16-16 function global_fn < -
 ",
+            "
+1-6 function hello | function M.hello
+8-10 method bye | function M:bye
+12-14 function helper | function helper
+16-18 function global_fn | function global_fn
+",
         );
     }
 
     #[test]
     fn chunks_bash() {
-        check(
+        check_split(
             Language::Bash,
             BASH,
             "
@@ -2794,12 +2978,16 @@ test "basic" {
 5-7 function greet < -
 9-11 function other < -
 ",
+            "
+1-7 function greet | function greet
+9-13 function other | function other
+",
         );
     }
 
     #[test]
     fn chunks_zig() {
-        check(
+        check_split(
             Language::Zig,
             ZIG,
             "
@@ -2818,6 +3006,17 @@ test "basic" {
 18-18 constant max < -
 20-22 function main < -
 24-26 function basic < -
+",
+            "
+1-1 block - | 
+3-5 struct Point | struct Point
+7-9 method init | struct Point > fn init
+11-14 method get | struct Point > fn get
+16-16 enum Color | enum Color
+17-17 struct U | union U
+18-18 constant max | const max
+20-22 function main | fn main
+24-26 function basic | test basic
 ",
         );
     }
