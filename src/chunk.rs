@@ -442,7 +442,7 @@ fn windows(
             i += 1;
             continue;
         }
-        if line_to(i) - ws > cfg.max_chars {
+        if line_to(i).saturating_sub(ws) > cfg.max_chars {
             // One very long line: cut it by characters.
             let mut s = ws;
             let e = line_to(i);
@@ -460,7 +460,10 @@ fn windows(
             continue;
         }
         let mut j = i;
-        while j < last && j + 2 - i <= cfg.window_lines && line_to(j + 1) - ws <= cfg.max_chars {
+        while j < last
+            && j + 2 - i <= cfg.window_lines
+            && line_to(j + 1).saturating_sub(ws) <= cfg.max_chars
+        {
             j += 1;
         }
         if j < last {
