@@ -1,1 +1,1096 @@
 //! Text embeddings: the `Embedder` trait, the candle BERT model, and the shared pooling function.
+//!
+//! A model lives in a folder (see `models/README.md`): `model.safetensors`, `tokenizer.json`, `config.json` and
+//! an optional `manifest.json`. [`BertEmbedder`] loads such a folder on the CPU and always computes in f32, whatever
+//! the dtype on disk (half precision gives NaN in candle's BERT and is slower on CPU anyway). Every vector leaves
+//! this module L2-normalised, so a dot product is a cosine similarity.
+//!
+//! [`mean_pool_l2`] is the single definition of "hidden states to sentence vector"; the training crate reuses it so
+//! that trained models and the indexer agree exactly.
+//!
+//! [`FakeEmbedder`] is a deterministic hashed bag of words with the same interface, for pipeline tests that should
+//! not load a transformer.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, anyhow, bail};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use rayon::prelude::*;
+use serde::Deserialize;
+use tokenizers::{
+    Encoding, PaddingDirection, PaddingParams, PaddingStrategy, Tokenizer, TruncationDirection,
+    TruncationParams, TruncationStrategy,
+};
+
+use crate::ids::ModelFingerprint;
+
+/// File name of the weights inside a model folder.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// File name of the tokenizer inside a model folder.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// File name of the BERT configuration inside a model folder.
+pub const CONFIG_FILE: &str = "config.json";
+/// File name of the optional manifest inside a model folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Folder name of the model shipped in the repository.
+pub const DEFAULT_MODEL_NAME: &str = "all-MiniLM-L6-v2";
+/// Environment variable that points at a model folder, overriding the default search.
+pub const MODEL_PATH_ENV: &str = "SG_MODEL_PATH";
+
+/// Token limit used when neither a manifest nor `sentence_bert_config.json` gives one.
+const DEFAULT_MAX_TOKENS: usize = 256;
+/// How many recent queries [`BertEmbedder::embed_query`] remembers.
+const QUERY_CACHE_CAPACITY: usize = 64;
+
+/// Turns text into unit-length vectors of one fixed model.
+///
+/// Implementations are shared between the indexer thread and query handlers, hence `Send + Sync`.
+pub trait Embedder: Send + Sync {
+    /// Identifies the vector space: weights, tokenizer, token limit and pooling. Vectors with different
+    /// fingerprints must never be compared.
+    fn fingerprint(&self) -> ModelFingerprint;
+    /// Length of every vector this embedder returns.
+    fn dims(&self) -> usize;
+    /// Human-readable model name, for logs and status output.
+    fn name(&self) -> &str;
+    /// Embeds documents (code chunks). Sorts by token length internally, batches, returns vectors in input
+    /// order, each L2-normalised. An empty slice gives an empty result.
+    fn embed_documents(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>>;
+    /// Embeds one query on a single thread, remembering a few recent queries.
+    fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>>;
+}
+
+/// Mean of `hidden` over the positions where `mask` is non-zero, then L2-normalised; computed in f32.
+///
+/// `hidden` is `(batch, tokens, dims)` in any float dtype, `mask` is `(batch, tokens)` in any dtype (1 for a real
+/// token, 0 for padding). Returns `(batch, dims)` f32. Only differentiable tensor ops are used, so training can
+/// backpropagate through it. Rows without any real token (which the tokenizer never produces, since it adds
+/// `[CLS]` and `[SEP]`) come out as zeros rather than NaN.
+pub fn mean_pool_l2(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let hidden = hidden.to_dtype(DType::F32)?;
+    let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+    let counts = m.sum(1)?.maximum(1e-9)?;
+    let mean = summed.broadcast_div(&counts)?;
+    // Same epsilon as PyTorch's `F.normalize`, which sentence-transformers uses.
+    let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.maximum(1e-12)?;
+    mean.broadcast_div(&norms)
+}
+
+/// How token vectors become one text vector. Only mean pooling is implemented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// Average of the token vectors over the attention mask ([`mean_pool_l2`]).
+    Mean,
+}
+
+impl Pooling {
+    fn as_str(self) -> &'static str {
+        match self {
+            Pooling::Mean => "mean",
+        }
+    }
+}
+
+/// The description of a model folder, read from its `manifest.json` (or inferred from `config.json`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ModelManifest {
+    /// Model name, e.g. `all-MiniLM-L6-v2`.
+    pub name: String,
+    /// Architecture family; only `bert` is supported.
+    pub kind: String,
+    /// Length of the output vectors (the BERT hidden size).
+    pub dims: usize,
+    /// How token vectors are pooled into one vector.
+    pub pooling: Pooling,
+    /// Whether output vectors are L2-normalised; must be `true`, since search relies on it.
+    pub normalize: bool,
+    /// Longest input in word pieces, `[CLS]` and `[SEP]` included; longer texts are truncated.
+    pub max_tokens: usize,
+    /// Where the weights came from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// SPDX licence of the weights.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// SHA-256 (hex) of each file in the folder, by file name.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// The few `config.json` fields needed to infer a manifest.
+#[derive(Deserialize)]
+struct ConfigProbe {
+    model_type: Option<String>,
+    hidden_size: usize,
+    max_position_embeddings: usize,
+}
+
+/// `sentence_bert_config.json`, written by sentence-transformers next to its models.
+#[derive(Deserialize)]
+struct SentenceBertConfig {
+    max_seq_length: usize,
+}
+
+/// `1_Pooling/config.json` of a sentence-transformers model.
+#[derive(Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+}
+
+impl ModelManifest {
+    /// Parses and checks the text of a `manifest.json`.
+    pub fn from_json(text: &str) -> anyhow::Result<Self> {
+        let manifest: ModelManifest = serde_json::from_str(text)?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Reads `dir/manifest.json`, or infers the manifest from `dir/config.json` when there is none.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join(MANIFEST_FILE);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Self::from_json(&text).with_context(|| format!("invalid {}", path.display()))
+        } else {
+            Self::infer(dir)
+        }
+    }
+
+    /// Infers a manifest for a BERT-family folder without one: dims from `config.json`, the token limit from
+    /// `sentence_bert_config.json` if present (else 256, capped by the position embeddings), mean pooling and
+    /// normalisation (refused if `1_Pooling/config.json` says the model was trained with another pooling).
+    pub fn infer(dir: &Path) -> anyhow::Result<Self> {
+        let config_path = dir.join(CONFIG_FILE);
+        let text = read_required(&config_path)?;
+        let config: ConfigProbe = serde_json::from_slice(&text)
+            .with_context(|| format!("invalid {}", config_path.display()))?;
+        match config.model_type.as_deref() {
+            Some("bert") | None => {}
+            Some(other) => bail!(
+                "unsupported model_type {other:?} in {}: only BERT-family models can be loaded",
+                config_path.display()
+            ),
+        }
+        let mut max_tokens = DEFAULT_MAX_TOKENS;
+        let st_path = dir.join("sentence_bert_config.json");
+        if st_path.is_file() {
+            let text = read_required(&st_path)?;
+            let st: SentenceBertConfig = serde_json::from_slice(&text)
+                .with_context(|| format!("invalid {}", st_path.display()))?;
+            max_tokens = st.max_seq_length;
+        }
+        let pooling_path = dir.join("1_Pooling").join(CONFIG_FILE);
+        if pooling_path.is_file() {
+            let text = read_required(&pooling_path)?;
+            let pooling: PoolingConfig = serde_json::from_slice(&text)
+                .with_context(|| format!("invalid {}", pooling_path.display()))?;
+            if !pooling.pooling_mode_mean_tokens {
+                bail!(
+                    "{} asks for a pooling other than mean pooling, which is not supported",
+                    pooling_path.display()
+                );
+            }
+        }
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "bert".to_owned());
+        let manifest = ModelManifest {
+            name,
+            kind: "bert".to_owned(),
+            dims: config.hidden_size,
+            pooling: Pooling::Mean,
+            normalize: true,
+            max_tokens: max_tokens.min(config.max_position_embeddings),
+            source: None,
+            license: None,
+            files: BTreeMap::new(),
+        };
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.kind != "bert" {
+            bail!(
+                "unsupported model kind {:?}: only \"bert\" is supported",
+                self.kind
+            );
+        }
+        if !self.normalize {
+            bail!("models must produce normalised vectors (\"normalize\": true)");
+        }
+        if self.dims == 0 {
+            bail!("dims must be positive");
+        }
+        if self.max_tokens < 2 {
+            bail!("max_tokens must leave room for [CLS] and [SEP]");
+        }
+        Ok(())
+    }
+}
+
+/// Settings for [`BertEmbedder::load`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedOptions {
+    /// Longest input in word pieces; `0` takes the manifest's `max_tokens` (256 for the default model).
+    /// Capped by the model's position embeddings. Part of the fingerprint.
+    pub max_tokens: usize,
+    /// Texts per forward pass in [`Embedder::embed_documents`].
+    pub batch_size: usize,
+    /// Threads for [`Embedder::embed_documents`]; `0` means all available cores. Queries always use one thread.
+    pub threads: usize,
+}
+
+impl Default for EmbedOptions {
+    fn default() -> Self {
+        EmbedOptions {
+            max_tokens: 0,
+            batch_size: 16,
+            threads: 0,
+        }
+    }
+}
+
+/// First existing model folder among: `$SG_MODEL_PATH`, `<exe dir>/models/all-MiniLM-L6-v2`,
+/// `<exe dir>/../../models/all-MiniLM-L6-v2` (a `target/release/sg` inside a checkout), and the source tree's
+/// `models/all-MiniLM-L6-v2` as of the build.
+pub fn default_model_dir() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(path) = std::env::var_os(MODEL_PATH_ENV) {
+        let path = PathBuf::from(path);
+        if !path.is_dir() {
+            tracing::warn!(target: "sg::embed", path = %path.display(), "{MODEL_PATH_ENV} is not a folder; ignoring it");
+        }
+        candidates.push(path);
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        candidates.push(exe_dir.join("models").join(DEFAULT_MODEL_NAME));
+        candidates.push(
+            exe_dir
+                .join("..")
+                .join("..")
+                .join("models")
+                .join(DEFAULT_MODEL_NAME),
+        );
+    }
+    candidates.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(DEFAULT_MODEL_NAME),
+    );
+    candidates.into_iter().find(|p| p.is_dir())
+}
+
+fn read_required(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if !path.is_file() {
+        bail!("model file missing: {}", path.display());
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn to_anyhow(e: tokenizers::Error) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// all-MiniLM-L6-v2 or any other BERT-family model, run by candle on the CPU in f32.
+pub struct BertEmbedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    manifest: ModelManifest,
+    fingerprint: ModelFingerprint,
+    max_tokens: usize,
+    pad_id: u32,
+    batch_size: usize,
+    /// One thread: queries must not queue behind, or spin against, a bulk job.
+    query_pool: rayon::ThreadPool,
+    bulk_pool: rayon::ThreadPool,
+    cache: Mutex<VecDeque<(String, Vec<f32>)>>,
+}
+
+impl BertEmbedder {
+    /// Loads the model folder `dir` (see the module docs). Fails with an error naming the file when one is
+    /// missing or unreadable.
+    pub fn load(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let weights_path = dir.join(WEIGHTS_FILE);
+        let tokenizer_path = dir.join(TOKENIZER_FILE);
+        let config_path = dir.join(CONFIG_FILE);
+        if !dir.is_dir() {
+            bail!("model folder not found: {}", dir.display());
+        }
+        for path in [&config_path, &tokenizer_path, &weights_path] {
+            if !path.is_file() {
+                bail!("model file missing: {}", path.display());
+            }
+        }
+        let manifest = ModelManifest::load(dir)?;
+
+        let config_bytes = read_required(&config_path)?;
+        let config: BertConfig = serde_json::from_slice(&config_bytes)
+            .with_context(|| format!("invalid BERT configuration in {}", config_path.display()))?;
+        if config.hidden_size != manifest.dims {
+            bail!(
+                "{} says dims {} but {} has hidden_size {}",
+                MANIFEST_FILE,
+                manifest.dims,
+                config_path.display(),
+                config.hidden_size
+            );
+        }
+        let requested = if opts.max_tokens == 0 {
+            manifest.max_tokens
+        } else {
+            opts.max_tokens
+        };
+        let max_tokens = requested.clamp(2, config.max_position_embeddings);
+
+        let tokenizer_bytes = read_required(&tokenizer_path)?;
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
+            .map_err(to_anyhow)
+            .with_context(|| format!("invalid tokenizer in {}", tokenizer_path.display()))?;
+        // The file may carry its own padding and truncation (this one pads every input to 128 tokens and cuts at
+        // 128). Replace both: right padding to the longest text of a batch, truncation at our token limit.
+        let pad_id = tokenizer
+            .get_padding()
+            .map(|p| p.pad_id)
+            .unwrap_or(config.pad_token_id as u32);
+        let pad_token = tokenizer
+            .get_padding()
+            .map(|p| p.pad_token.clone())
+            .unwrap_or_else(|| "[PAD]".to_owned());
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            direction: PaddingDirection::Right,
+            pad_to_multiple_of: None,
+            pad_id,
+            pad_type_id: 0,
+            pad_token,
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                direction: TruncationDirection::Right,
+                max_length: max_tokens,
+                strategy: TruncationStrategy::LongestFirst,
+                stride: 0,
+            }))
+            .map_err(to_anyhow)?;
+
+        // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is converted
+        // to f32 (a fresh allocation) and the mapping is dropped with `vb` at the end of this block. A concurrent
+        // writer truncating the file during those milliseconds is the only hazard, as with any mmap.
+        let model = {
+            let vb = unsafe {
+                VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu)
+            }
+            .with_context(|| format!("cannot load weights from {}", weights_path.display()))?;
+            BertModel::load(vb, &config).with_context(|| {
+                format!(
+                    "weights in {} do not fit {}",
+                    weights_path.display(),
+                    config_path.display()
+                )
+            })?
+        };
+
+        let weights_digest = match manifest.files.get(WEIGHTS_FILE) {
+            Some(sha) => sha.clone().into_bytes(),
+            None => {
+                let mut hasher = blake3::Hasher::new();
+                let mut file = std::fs::File::open(&weights_path)
+                    .with_context(|| format!("cannot read {}", weights_path.display()))?;
+                std::io::copy(&mut file, &mut hasher)
+                    .with_context(|| format!("cannot read {}", weights_path.display()))?;
+                hasher.finalize().as_bytes().to_vec()
+            }
+        };
+        let fingerprint = bert_fingerprint(
+            &weights_digest,
+            &tokenizer_bytes,
+            max_tokens,
+            manifest.pooling,
+        );
+
+        let threads = if opts.threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            opts.threads
+        };
+        let query_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "sg-embed-query".to_owned())
+            .build()?;
+        let bulk_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("sg-embed-{i}"))
+            .build()?;
+
+        tracing::info!(
+            target: "sg::embed",
+            model = %manifest.name,
+            dir = %dir.display(),
+            max_tokens,
+            threads,
+            fingerprint = %fingerprint,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "embedding model loaded"
+        );
+        Ok(BertEmbedder {
+            model,
+            tokenizer,
+            manifest,
+            fingerprint,
+            max_tokens,
+            pad_id,
+            batch_size: opts.batch_size.max(1),
+            query_pool,
+            bulk_pool,
+            cache: Mutex::new(VecDeque::with_capacity(QUERY_CACHE_CAPACITY)),
+        })
+    }
+
+    /// The manifest the model was loaded with.
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    /// The effective token limit (`[CLS]` and `[SEP]` included).
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// Number of word pieces `text` becomes, after truncation at [`Self::max_tokens`].
+    pub fn token_count(&self, text: &str) -> anyhow::Result<usize> {
+        Ok(self
+            .tokenizer
+            .encode_fast(text, true)
+            .map_err(to_anyhow)?
+            .len())
+    }
+
+    /// Runs BERT on already tokenised, unpadded encodings and pools them; one row per encoding.
+    fn forward(&self, encodings: &[&Encoding]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let rows = encodings.len();
+        let width = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(rows * width);
+        let mut mask = Vec::with_capacity(rows * width);
+        for enc in encodings {
+            ids.extend_from_slice(enc.get_ids());
+            mask.extend_from_slice(enc.get_attention_mask());
+            let pad = width - enc.len();
+            ids.extend(std::iter::repeat_n(self.pad_id, pad));
+            mask.extend(std::iter::repeat_n(0u32, pad));
+        }
+        let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
+        let token_types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        Ok(mean_pool_l2(&hidden, &mask)?.to_vec2::<f32>()?)
+    }
+
+    fn encode(&self, text: &str) -> anyhow::Result<Encoding> {
+        self.tokenizer.encode_fast(text, true).map_err(to_anyhow)
+    }
+
+    fn cached(&self, text: &str) -> Option<Vec<f32>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let pos = cache.iter().position(|(t, _)| t == text)?;
+        let entry = cache.remove(pos)?;
+        let vector = entry.1.clone();
+        cache.push_front(entry);
+        Some(vector)
+    }
+
+    fn remember(&self, text: &str, vector: &[f32]) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.iter().any(|(t, _)| t == text) {
+            return;
+        }
+        if cache.len() >= QUERY_CACHE_CAPACITY {
+            cache.pop_back();
+        }
+        cache.push_front((text.to_owned(), vector.to_vec()));
+    }
+}
+
+fn bert_fingerprint(
+    weights_digest: &[u8],
+    tokenizer: &[u8],
+    max_tokens: usize,
+    pooling: Pooling,
+) -> ModelFingerprint {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"sg-embed-bert-v1\0");
+    hasher.update(weights_digest);
+    hasher.update(b"\0");
+    hasher.update(blake3::hash(tokenizer).as_bytes());
+    hasher.update(&(max_tokens as u64).to_le_bytes());
+    hasher.update(pooling.as_str().as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    ModelFingerprint(out)
+}
+
+impl Embedder for BertEmbedder {
+    fn fingerprint(&self) -> ModelFingerprint {
+        self.fingerprint
+    }
+
+    fn dims(&self) -> usize {
+        self.manifest.dims
+    }
+
+    fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started = Instant::now();
+        self.bulk_pool.install(|| {
+            let encodings = texts
+                .par_iter()
+                .map(|t| self.encode(t))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            // Longest first, so that texts of similar length share a batch and padding stays small.
+            let mut order: Vec<usize> = (0..texts.len()).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(encodings[i].len()), i));
+            let mut out = vec![Vec::new(); texts.len()];
+            for batch in order.chunks(self.batch_size) {
+                let encs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+                for (&i, vector) in batch.iter().zip(self.forward(&encs)?) {
+                    out[i] = vector;
+                }
+            }
+            tracing::debug!(
+                target: "sg::embed",
+                texts = texts.len(),
+                tokens = encodings.iter().map(Encoding::len).sum::<usize>(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "embedded documents"
+            );
+            Ok(out)
+        })
+    }
+
+    fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        if let Some(vector) = self.cached(text) {
+            return Ok(vector);
+        }
+        let vector = self.query_pool.install(|| -> anyhow::Result<Vec<f32>> {
+            let enc = self.encode(text)?;
+            let mut rows = self.forward(&[&enc])?;
+            Ok(rows.pop().unwrap_or_default())
+        })?;
+        self.remember(text, &vector);
+        Ok(vector)
+    }
+}
+
+/// A deterministic stand-in for a real model: a signed, hashed bag of lowercase word tokens (identifiers are also
+/// split into their camelCase and snake_case parts), L2-normalised. Texts sharing words get similar vectors.
+#[derive(Clone, Debug)]
+pub struct FakeEmbedder {
+    dims: usize,
+    name: String,
+}
+
+impl FakeEmbedder {
+    /// A fake embedder producing `dims`-long vectors (at least 1).
+    pub fn new(dims: usize) -> Self {
+        let dims = dims.max(1);
+        FakeEmbedder {
+            dims,
+            name: format!("fake-{dims}"),
+        }
+    }
+
+    fn embed(&self, text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; self.dims];
+        for token in word_tokens(text) {
+            let h = blake3::hash(token.as_bytes());
+            let bytes = h.as_bytes();
+            let slot =
+                u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) % self.dims as u64;
+            let sign = if bytes[8] & 1 == 0 { 1.0 } else { -1.0 };
+            v[slot as usize] += sign;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm == 0.0 {
+            // No words at all: a fixed unit vector keeps the output normalised.
+            v[0] = 1.0;
+        } else {
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+        v
+    }
+}
+
+/// Lowercase word tokens of `text`: every identifier-like run, plus its camelCase / snake_case parts when it has
+/// more than one.
+fn word_tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+    {
+        let parts = split_identifier(word);
+        out.push(word.to_lowercase());
+        if parts.len() > 1 {
+            out.extend(parts);
+        }
+    }
+    out
+}
+
+/// `HTTPServerError` → `http, server, error`; `read_to_string` → `read, to, string`.
+fn split_identifier(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '_' {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase()
+                    || p.is_numeric()
+                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if boundary && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+impl Embedder for FakeEmbedder {
+    fn fingerprint(&self) -> ModelFingerprint {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"sg-embed-fake-v1\0");
+        hasher.update(&(self.dims as u64).to_le_bytes());
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        ModelFingerprint(out)
+    }
+
+    fn dims(&self) -> usize {
+        self.dims
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        Ok(texts.iter().map(|t| self.embed(t)).collect())
+    }
+
+    fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        Ok(self.embed(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    fn model_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(DEFAULT_MODEL_NAME)
+    }
+
+    /// One model shared by the tests that need it: loading takes a fraction of a second, but only once.
+    fn model() -> &'static BertEmbedder {
+        static MODEL: OnceLock<BertEmbedder> = OnceLock::new();
+        MODEL.get_or_init(|| {
+            BertEmbedder::load(&model_dir(), &EmbedOptions::default()).expect("default model loads")
+        })
+    }
+
+    fn cos(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    fn norm(v: &[f32]) -> f32 {
+        v.iter().map(|x| x * x).sum::<f32>().sqrt()
+    }
+
+    #[test]
+    fn reference_sentence_matches_sentence_transformers() {
+        let v = model().embed_query("This is an example sentence").unwrap();
+        assert_eq!(v.len(), 384);
+        let expected = [
+            0.06765684f32,
+            0.06349595,
+            0.04871314,
+            0.07930497,
+            0.03744807,
+        ];
+        for (got, want) in v.iter().zip(expected) {
+            assert!(
+                (got - want).abs() < 1e-3,
+                "got {:?}, want {expected:?}",
+                &v[..5]
+            );
+        }
+        assert!((norm(&v) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn related_texts_are_close_and_unrelated_far() {
+        let m = model();
+        let q = m.embed_query("how to read a file").unwrap();
+        let docs = m
+            .embed_documents(&["open a file and read its contents", "binary tree rotation"])
+            .unwrap();
+        let related = cos(&q, &docs[0]);
+        let unrelated = cos(&q, &docs[1]);
+        assert!(related > 0.8, "related {related}");
+        assert!(unrelated < 0.2, "unrelated {unrelated}");
+    }
+
+    #[test]
+    fn batching_and_sorting_keep_order_and_do_not_change_vectors() {
+        let m = model();
+        let texts = [
+            "fn main() { println!(\"hello\"); }",
+            "x",
+            "",
+            "def read_config(path):\n    with open(path) as f:\n        return json.load(f)\n",
+            "pub struct HttpServer { addr: SocketAddr, routes: Vec<Route>, workers: usize }",
+            "binary tree rotation",
+            "impl Iterator for Counter { type Item = u32; fn next(&mut self) -> Option<u32> { self.n += 1; Some(self.n) } }",
+        ];
+        let batched = m.embed_documents(&texts).unwrap();
+        assert_eq!(batched.len(), texts.len());
+        for (text, vector) in texts.iter().zip(&batched) {
+            let single = m.embed_documents(&[text]).unwrap().remove(0);
+            assert!(
+                cos(&single, vector) > 0.9999,
+                "{text:?}: {}",
+                cos(&single, vector)
+            );
+            assert!((norm(vector) - 1.0).abs() < 1e-5);
+            let query = m.embed_query(text).unwrap();
+            assert!(cos(&query, vector) > 0.9999);
+        }
+        // Distinct texts give distinct vectors, so a mix-up of positions would show.
+        assert!(cos(&batched[0], &batched[5]) < 0.9);
+    }
+
+    #[test]
+    fn empty_input_gives_empty_output_and_empty_text_embeds() {
+        let m = model();
+        assert!(m.embed_documents(&[]).unwrap().is_empty());
+        let v = m.embed_query("").unwrap();
+        assert_eq!(v.len(), 384);
+        assert!((norm(&v) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn long_texts_are_truncated_at_max_tokens() {
+        let m = model();
+        assert_eq!(m.max_tokens(), 256);
+        let long = "word ".repeat(1000);
+        assert_eq!(m.token_count(&long).unwrap(), 256);
+        assert_eq!(m.token_count("how to read a file").unwrap(), 7);
+        let v = m.embed_documents(&[&long]).unwrap();
+        assert!((norm(&v[0]) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn query_cache_returns_identical_vectors() {
+        let m = model();
+        let a = m.embed_query("parse command line arguments").unwrap();
+        let b = m.embed_query("parse command line arguments").unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn fingerprint_depends_on_max_tokens_and_differs_from_fake() {
+        let dir = model_dir();
+        let short = BertEmbedder::load(
+            &dir,
+            &EmbedOptions {
+                max_tokens: 128,
+                ..EmbedOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(short.max_tokens(), 128);
+        assert_ne!(short.fingerprint(), model().fingerprint());
+        assert_eq!(
+            model().fingerprint(),
+            BertEmbedder::load(&dir, &EmbedOptions::default())
+                .unwrap()
+                .fingerprint()
+        );
+        assert_ne!(model().fingerprint(), FakeEmbedder::new(384).fingerprint());
+        assert_eq!(model().name(), "all-MiniLM-L6-v2");
+        assert_eq!(model().dims(), 384);
+    }
+
+    #[test]
+    fn mean_pool_ignores_padding_and_normalises() {
+        let hidden = Tensor::new(
+            &[[[3f32, 4.0], [100.0, 100.0]], [[1.0, 0.0], [0.0, 1.0]]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let mask = Tensor::new(&[[1u32, 0], [1, 1]], &Device::Cpu).unwrap();
+        let out = mean_pool_l2(&hidden, &mask)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert_eq!(out.len(), 2);
+        assert!(
+            (out[0][0] - 0.6).abs() < 1e-6 && (out[0][1] - 0.8).abs() < 1e-6,
+            "{out:?}"
+        );
+        assert!(
+            (out[1][0] - h).abs() < 1e-6 && (out[1][1] - h).abs() < 1e-6,
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn fake_embedder_is_deterministic_and_normalised() {
+        let fake = FakeEmbedder::new(64);
+        let texts = [
+            "fn readToString(path: &Path)",
+            "read_to_string",
+            "",
+            "!!!",
+            "HTTPServerError",
+        ];
+        let a = fake.embed_documents(&texts).unwrap();
+        let b = FakeEmbedder::new(64).embed_documents(&texts).unwrap();
+        assert_eq!(a, b);
+        for v in &a {
+            assert_eq!(v.len(), 64);
+            assert!((norm(v) - 1.0).abs() < 1e-5);
+        }
+        assert_eq!(fake.embed_query(texts[0]).unwrap(), a[0]);
+        // Shared split parts (read, to, string) make camelCase and snake_case spellings similar: 3 of 4 tokens.
+        let wide = FakeEmbedder::new(1024);
+        let (x, y) = (
+            wide.embed_query("readToString").unwrap(),
+            wide.embed_query("read_to_string").unwrap(),
+        );
+        assert!((cos(&x, &y) - 0.75).abs() < 1e-6, "{}", cos(&x, &y));
+        assert_ne!(fake.fingerprint(), FakeEmbedder::new(32).fingerprint());
+        assert_eq!(fake.dims(), 64);
+    }
+
+    #[test]
+    fn identifiers_split_into_words() {
+        assert_eq!(
+            split_identifier("HTTPServerError"),
+            ["http", "server", "error"]
+        );
+        assert_eq!(split_identifier("read_to_string"), ["read", "to", "string"]);
+        assert_eq!(split_identifier("sha256Hash"), ["sha256", "hash"]);
+        assert_eq!(
+            word_tokens("let fooBar = 1;"),
+            ["let", "foobar", "foo", "bar", "1"]
+        );
+    }
+
+    #[test]
+    fn manifest_parses_the_shipped_file() {
+        let m = ModelManifest::load(&model_dir()).unwrap();
+        assert_eq!(m.name, "all-MiniLM-L6-v2");
+        assert_eq!(m.kind, "bert");
+        assert_eq!(m.dims, 384);
+        assert_eq!(m.pooling, Pooling::Mean);
+        assert!(m.normalize);
+        assert_eq!(m.max_tokens, 256);
+        assert_eq!(m.license.as_deref(), Some("Apache-2.0"));
+        assert_eq!(
+            m.files.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "LICENSE",
+                "NOTICE",
+                "config.json",
+                "model.safetensors",
+                "tokenizer.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn manifest_rejects_unsupported_settings() {
+        let base = r#"{"name":"m","kind":"bert","dims":8,"pooling":"mean","normalize":true,"max_tokens":64}"#;
+        assert_eq!(ModelManifest::from_json(base).unwrap().max_tokens, 64);
+        let err = ModelManifest::from_json(&base.replace("\"mean\"", "\"cls\"")).unwrap_err();
+        assert!(format!("{err:#}").contains("cls"), "{err:#}");
+        let err = ModelManifest::from_json(&base.replace("bert", "t5")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unsupported model kind \"t5\": only \"bert\" is supported"
+        );
+        let err = ModelManifest::from_json(&base.replace("true", "false")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "models must produce normalised vectors (\"normalize\": true)"
+        );
+    }
+
+    #[test]
+    fn manifest_is_inferred_from_config_json() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("my-bert");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::copy(model_dir().join(CONFIG_FILE), dir.join(CONFIG_FILE)).unwrap();
+        let m = ModelManifest::load(&dir).unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.dims, m.max_tokens, m.pooling),
+            ("my-bert", 384, 256, Pooling::Mean)
+        );
+        std::fs::write(
+            dir.join("sentence_bert_config.json"),
+            r#"{"max_seq_length": 128, "do_lower_case": false}"#,
+        )
+        .unwrap();
+        assert_eq!(ModelManifest::load(&dir).unwrap().max_tokens, 128);
+        std::fs::create_dir(dir.join("1_Pooling")).unwrap();
+        std::fs::write(
+            dir.join("1_Pooling").join(CONFIG_FILE),
+            r#"{"pooling_mode_cls_token": true}"#,
+        )
+        .unwrap();
+        let err = ModelManifest::load(&dir).unwrap_err();
+        assert!(
+            err.to_string().contains("pooling other than mean"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn model_without_manifest_loads_with_the_same_vectors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = model_dir();
+        for f in [CONFIG_FILE, TOKENIZER_FILE] {
+            std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+        }
+        // A hard link (or a copy where links are impossible) avoids duplicating 45 MB.
+        if std::fs::hard_link(src.join(WEIGHTS_FILE), tmp.path().join(WEIGHTS_FILE)).is_err() {
+            std::fs::copy(src.join(WEIGHTS_FILE), tmp.path().join(WEIGHTS_FILE)).unwrap();
+        }
+        let m = BertEmbedder::load(
+            tmp.path(),
+            &EmbedOptions {
+                threads: 1,
+                ..EmbedOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.max_tokens(), 256);
+        let a = m.embed_query("how to read a file").unwrap();
+        let b = model().embed_query("how to read a file").unwrap();
+        assert!(cos(&a, &b) > 0.99999);
+    }
+
+    #[test]
+    fn missing_or_corrupt_files_are_named_in_the_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("nope");
+        let err = BertEmbedder::load(&missing, &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("model folder not found: {}", missing.display())
+        );
+
+        let err = BertEmbedder::load(tmp.path(), &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "model file missing: {}",
+                tmp.path().join(CONFIG_FILE).display()
+            )
+        );
+
+        for f in [CONFIG_FILE, TOKENIZER_FILE, MANIFEST_FILE] {
+            std::fs::copy(model_dir().join(f), tmp.path().join(f)).unwrap();
+        }
+        let err = BertEmbedder::load(tmp.path(), &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "model file missing: {}",
+                tmp.path().join(WEIGHTS_FILE).display()
+            )
+        );
+
+        std::fs::write(tmp.path().join(WEIGHTS_FILE), b"not a safetensors file").unwrap();
+        let err = BertEmbedder::load(tmp.path(), &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot load weights from {}",
+                tmp.path().join(WEIGHTS_FILE).display()
+            )
+        );
+
+        std::fs::write(tmp.path().join(TOKENIZER_FILE), b"{").unwrap();
+        let err = BertEmbedder::load(tmp.path(), &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid tokenizer in {}",
+                tmp.path().join(TOKENIZER_FILE).display()
+            )
+        );
+    }
+
+    #[test]
+    fn default_model_dir_finds_the_shipped_model() {
+        // The test binary lives in target/debug/deps, so the source-tree fallback (or the checkout-relative
+        // candidate) applies unless SG_MODEL_PATH points elsewhere.
+        if std::env::var_os(MODEL_PATH_ENV).is_none() {
+            let dir = default_model_dir().unwrap();
+            assert!(dir.join(WEIGHTS_FILE).is_file(), "{}", dir.display());
+            assert!(dir.ends_with(DEFAULT_MODEL_NAME));
+        }
+    }
+}
