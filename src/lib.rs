@@ -4,7 +4,19 @@
 #![warn(missing_docs)]
 
 pub mod chunk;
+pub mod cli;
+pub mod config;
 pub mod embed;
+pub mod eval;
 pub mod ids;
+pub mod index;
 pub mod lexical;
+#[cfg(feature = "lsp")]
+pub mod lsp;
+pub mod query;
+pub mod search;
+pub mod store;
+pub mod symbols;
 pub mod syntax;
+pub mod vectors;
+pub mod vfs;

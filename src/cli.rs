@@ -1,0 +1,532 @@
+//! The `sg` command line: argument parsing, progress bars, and human or JSON output. Thin: every
+//! decision lives in the library.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::ChunkKind;
+use crate::config::IndexConfig;
+use crate::embed::{BertEmbedder, EmbedOptions, Embedder};
+use crate::index::{OpenOptions, Phase, Progress, Workspace};
+use crate::query::{SearchHit, SearchRequest, SearchResponse};
+use crate::search::{Mode, RankConfig};
+use crate::syntax::Language;
+
+/// Local hybrid code search: syntax-aware chunks, BM25 and embeddings, from the command line and as a
+/// language server.
+#[derive(Parser, Debug)]
+#[command(name = "sg", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Index a folder (only new, changed and deleted files are processed again).
+    Index(IndexArgs),
+    /// Search a folder's index (indexing it first when needed).
+    Search(SearchArgs),
+    /// Show what an index holds.
+    Status(StatusArgs),
+    /// Evaluate search quality on a query spec.
+    Eval(crate::eval::EvalArgs),
+    /// Run the language server on stdin/stdout.
+    #[cfg(feature = "lsp")]
+    Lsp(crate::lsp::LspArgs),
+}
+
+/// Options shared by every command that opens an index.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Folder of the index (default: under the user's cache folder, keyed by the workspace path).
+    #[arg(long)]
+    pub index_dir: Option<PathBuf>,
+    /// Embedding model folder (default: the model shipped with sg).
+    #[arg(long, env = "SG_MODEL_PATH")]
+    pub model_path: Option<PathBuf>,
+    /// Lexical search only: load no embedding model.
+    #[arg(long)]
+    pub no_embed: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_file_size: u64,
+    /// Exclude paths matching this glob (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Index programming-language files only (no Markdown, JSON, YAML...).
+    #[arg(long)]
+    pub code_only: bool,
+    /// Embedding threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct IndexArgs {
+    /// The folder to index.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct SearchArgs {
+    /// What to look for, in words or by name.
+    #[arg(required_unless_present = "batch")]
+    query: Option<String>,
+    /// The workspace folder.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Number of results.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    limit: usize,
+    /// Retrieval mode: hybrid, lexical or semantic.
+    #[arg(long, default_value = "hybrid", value_parser = parse_mode)]
+    mode: Mode,
+    /// Only paths matching this glob (repeatable).
+    #[arg(long = "path", value_name = "GLOB")]
+    paths: Vec<String>,
+    /// Only this language (repeatable), e.g. rust, python, ts.
+    #[arg(long = "lang", value_name = "LANG", value_parser = parse_lang)]
+    languages: Vec<Language>,
+    /// Only this kind of chunk (repeatable), e.g. function, class.
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
+    kinds: Vec<ChunkKind>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Read JSONL queries (`{"query", "limit"?, "mode"?}`) from FILE or `-` and write one JSON result per line.
+    #[arg(long, value_name = "FILE")]
+    batch: Option<String>,
+    /// Do not bring the index up to date before searching.
+    #[arg(long)]
+    no_update: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    /// The workspace folder.
+    #[arg(default_value = ".")]
+    root: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    Mode::from_name(s)
+        .ok_or_else(|| format!("unknown mode {s:?} (expected hybrid, lexical or semantic)"))
+}
+
+fn parse_lang(s: &str) -> Result<Language, String> {
+    Language::from_name(s).ok_or_else(|| format!("unknown language {s:?}"))
+}
+
+fn parse_kind(s: &str) -> Result<ChunkKind, String> {
+    ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
+}
+
+/// Loads the embedding model: the given folder (an error if it fails) or the shipped default (a
+/// warning and lexical-only search if it is missing).
+pub fn load_embedder(
+    model_path: Option<&Path>,
+    threads: Option<usize>,
+) -> Result<Option<Arc<dyn Embedder>>> {
+    let opts = EmbedOptions {
+        threads: threads.unwrap_or(0),
+        ..EmbedOptions::default()
+    };
+    match model_path {
+        Some(p) => {
+            let e = BertEmbedder::load(p, &opts)
+                .with_context(|| format!("cannot load model {}", p.display()))?;
+            Ok(Some(Arc::new(e)))
+        }
+        None => match crate::embed::default_model_dir() {
+            Some(dir) => match BertEmbedder::load(&dir, &opts) {
+                Ok(e) => Ok(Some(Arc::new(e))),
+                Err(err) => {
+                    tracing::warn!("cannot load the default model ({err:#}); lexical search only");
+                    Ok(None)
+                }
+            },
+            None => {
+                tracing::warn!("no embedding model found (set SG_MODEL_PATH); lexical search only");
+                Ok(None)
+            }
+        },
+    }
+}
+
+impl CommonArgs {
+    /// The index configuration these options describe.
+    pub fn index_config(&self) -> IndexConfig {
+        IndexConfig {
+            max_file_size: self.max_file_size,
+            exclude: self.exclude.clone(),
+            code_only: self.code_only,
+            embed: !self.no_embed,
+            ..IndexConfig::default()
+        }
+    }
+
+    /// Opens the workspace at `root` with these options.
+    pub fn open(&self, root: &Path) -> Result<Workspace> {
+        let embedder = if self.no_embed {
+            None
+        } else {
+            load_embedder(self.model_path.as_deref(), self.threads)?
+        };
+        Workspace::open(
+            root,
+            OpenOptions {
+                index_dir: self.index_dir.clone(),
+                cache_dir: None,
+                config: self.index_config(),
+                embedder,
+            },
+        )
+    }
+}
+
+/// A progress bar on stderr, shown only on a terminal.
+pub struct Bar {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+    enabled: bool,
+}
+
+impl Bar {
+    /// A bar that draws when stderr is a terminal.
+    pub fn new() -> Self {
+        Bar {
+            bar: std::sync::Mutex::new(None),
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl Default for Bar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, phase: Phase, total: u64) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let pb = ProgressBar::new(total);
+        pb.set_style(
+            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_message(phase.name());
+        pb.enable_steady_tick(Duration::from_millis(200));
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
+    }
+    fn report(&self, done: u64) {
+        if let Some(pb) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            pb.set_position(done);
+        }
+    }
+    fn end(&self) {
+        if let Some(pb) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// A search result as printed by `--json` (the wire shape; see README).
+#[derive(Serialize)]
+pub struct JsonHit {
+    path: String,
+    start_line: u32,
+    end_line: u32,
+    symbol: Option<String>,
+    kind: &'static str,
+    language: &'static str,
+    score: f32,
+    snippet: String,
+    signals: serde_json::Value,
+}
+
+impl From<&SearchHit> for JsonHit {
+    fn from(h: &SearchHit) -> Self {
+        let mut signals = serde_json::Map::new();
+        if let Some(l) = h.signals.lexical {
+            signals.insert("lexical".into(), l.into());
+        }
+        if let Some(s) = h.signals.semantic {
+            signals.insert("semantic".into(), s.into());
+        }
+        signals.insert("fused".into(), h.signals.fused.into());
+        for (name, f) in &h.signals.boosts {
+            signals.insert((*name).into(), (*f).into());
+        }
+        JsonHit {
+            path: h.path.clone(),
+            start_line: h.start_line,
+            end_line: h.end_line,
+            symbol: h.symbol.clone(),
+            kind: h.kind.name(),
+            language: h.language.name(),
+            score: h.score,
+            snippet: h.snippet.clone(),
+            signals: signals.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonIndex {
+    files: u64,
+    chunks: u64,
+    embedded: u64,
+}
+
+#[derive(Serialize)]
+struct JsonResponse<'a> {
+    query: &'a str,
+    mode: &'static str,
+    elapsed_ms: f64,
+    index: JsonIndex,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+    results: Vec<JsonHit>,
+}
+
+fn to_json(query: &str, r: &SearchResponse) -> String {
+    let resp = JsonResponse {
+        query,
+        mode: r.mode.name(),
+        elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
+        index: JsonIndex {
+            files: r.status.files,
+            chunks: r.status.chunks,
+            embedded: r.status.embedded,
+        },
+        note: r.note.as_deref(),
+        results: r.hits.iter().map(JsonHit::from).collect(),
+    };
+    serde_json::to_string(&resp).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[derive(Deserialize)]
+struct BatchQuery {
+    query: String,
+    limit: Option<usize>,
+    mode: Option<String>,
+}
+
+impl Cli {
+    /// The log file asked for, if any (`sg lsp --log-file`).
+    pub fn log_file(&self) -> Option<&Path> {
+        match &self.command {
+            #[cfg(feature = "lsp")]
+            Command::Lsp(a) => a.log_file.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Runs the CLI; returns the process exit code (0 results/ok, 1 no results, 2 error).
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Index(a) => cmd_index(a),
+        Command::Search(a) => cmd_search(a),
+        Command::Status(a) => cmd_status(a),
+        Command::Eval(a) => crate::eval::run(a),
+        #[cfg(feature = "lsp")]
+        Command::Lsp(a) => crate::lsp::run(a),
+    }
+}
+
+fn cmd_index(a: IndexArgs) -> Result<i32> {
+    let ws = a.common.open(&a.path)?;
+    let t = std::time::Instant::now();
+    let stats = ws.update(&Bar::new())?;
+    let st = ws.status()?;
+    if a.json {
+        let v = serde_json::json!({
+            "root": ws.root().display().to_string(),
+            "index_dir": ws.index_dir().display().to_string(),
+            "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0,
+            "files_seen": stats.files_seen, "files_changed": stats.files_changed,
+            "files_removed": stats.files_removed, "files_skipped": stats.files_skipped,
+            "chunks_written": stats.chunks_written, "chunks_embedded": stats.chunks_embedded,
+            "index": {"files": st.files, "chunks": st.chunks, "embedded": st.embedded},
+        });
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{v}")?;
+    } else {
+        eprintln!(
+            "indexed {}: {} files ({} changed, {} removed, {} skipped), {} chunks, {} embedded ({} new) in {:.2?}",
+            ws.root().display(),
+            st.files,
+            stats.files_changed,
+            stats.files_removed,
+            stats.files_skipped,
+            st.chunks,
+            st.embedded,
+            stats.chunks_embedded,
+            t.elapsed()
+        );
+    }
+    Ok(0)
+}
+
+/// Pending embeddings are computed inline by `sg search` only up to this many chunks.
+const INLINE_EMBED_LIMIT: u64 = 256;
+
+fn prepare_for_search(ws: &Workspace, update: bool) -> Result<()> {
+    if !ws.is_writable() {
+        return Ok(());
+    }
+    let first = !ws.is_scanned()?;
+    if first || update {
+        let cfg_embed = ws.config().embed;
+        // Scan first (cheap); embed inline when this is the first index or the backlog is small.
+        let bar = Bar::new();
+        ws.scan(&bar)?;
+        let st = ws.status()?;
+        if cfg_embed && (first || st.chunks.saturating_sub(st.embedded) <= INLINE_EMBED_LIMIT) {
+            ws.embed_pending(&bar)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let (c_path, c_line, c_sym, c_dim, c_off) = if color {
+        ("\x1b[35m", "\x1b[32m", "\x1b[1;33m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    for h in &r.hits {
+        let sym = match (&h.symbol, h.enclosing.is_empty()) {
+            (_, false) => h.enclosing.clone(),
+            (Some(s), true) => format!("{} {s}", h.kind.name()),
+            (None, true) => h.kind.name().to_string(),
+        };
+        writeln!(
+            out,
+            "{c_path}{}{c_off}:{c_line}{}-{}{c_off}  {c_sym}{sym}{c_off}  {c_dim}({:.3}){c_off}",
+            h.path, h.start_line, h.end_line, h.score
+        )?;
+        for line in h.snippet.lines() {
+            writeln!(out, "    {}", line.trim_end())?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_search(a: SearchArgs) -> Result<i32> {
+    let ws = a.common.open(&a.root)?;
+    prepare_for_search(&ws, !a.no_update)?;
+    let rank = RankConfig::default();
+    let base = SearchRequest {
+        query: String::new(),
+        limit: a.limit,
+        mode: a.mode,
+        paths: a.paths.clone(),
+        languages: a.languages.clone(),
+        kinds: a.kinds.clone(),
+        context: Default::default(),
+    };
+    if let Some(src) = &a.batch {
+        let reader: Box<dyn BufRead> = if src == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(std::io::BufReader::new(
+                std::fs::File::open(src)
+                    .with_context(|| format!("cannot open batch file {src}"))?,
+            ))
+        };
+        let mut out = std::io::stdout().lock();
+        let mut any = false;
+        for (n, line) in reader.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let q: BatchQuery = serde_json::from_str(&line)
+                .with_context(|| format!("batch line {}: expected {{\"query\": ...}}", n + 1))?;
+            let mut req = base.clone();
+            req.query = q.query;
+            req.limit = q.limit.unwrap_or(a.limit);
+            if let Some(m) = q.mode {
+                req.mode = parse_mode(&m).map_err(anyhow::Error::msg)?;
+            }
+            let r = ws.search(&req, &rank)?;
+            any |= !r.hits.is_empty();
+            writeln!(out, "{}", to_json(&req.query, &r))?;
+        }
+        return Ok(if any { 0 } else { 1 });
+    }
+    let mut req = base;
+    req.query = a.query.clone().unwrap_or_default();
+    let r = ws.search(&req, &rank)?;
+    if a.json {
+        writeln!(std::io::stdout().lock(), "{}", to_json(&req.query, &r))?;
+    } else {
+        print_human(&r, std::io::stdout().is_terminal())?;
+        if let Some(note) = &r.note {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(if r.hits.is_empty() { 1 } else { 0 })
+}
+
+fn cmd_status(a: StatusArgs) -> Result<i32> {
+    let ws = a.common.open(&a.root)?;
+    let st = ws.status()?;
+    let model = ws
+        .embedder()
+        .map(|e| format!("{} ({})", e.name(), e.fingerprint()))
+        .unwrap_or_else(|| "none".into());
+    if a.json {
+        let v = serde_json::json!({
+            "root": ws.root().display().to_string(),
+            "index_dir": ws.index_dir().display().to_string(),
+            "files": st.files, "chunks": st.chunks, "embedded": st.embedded,
+            "scanned": ws.is_scanned()?, "writable": st.writable, "model": model,
+        });
+        writeln!(std::io::stdout().lock(), "{v}")?;
+    } else {
+        let pct = if st.chunks == 0 {
+            100.0
+        } else {
+            100.0 * st.embedded as f64 / st.chunks as f64
+        };
+        writeln!(
+            std::io::stdout().lock(),
+            "root:     {}\nindex:    {}\nfiles:    {}\nchunks:   {}\nembedded: {} ({pct:.1}%)\nmodel:    {model}\nwritable: {}",
+            ws.root().display(),
+            ws.index_dir().display(),
+            st.files,
+            st.chunks,
+            st.embedded,
+            st.writable
+        )?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,33 @@
+//! Plain configuration structs, passed explicitly: what to index and how to search.
+
+use crate::chunk::ChunkConfig;
+
+/// What gets indexed and how.
+#[derive(Clone, Debug)]
+pub struct IndexConfig {
+    /// Files larger than this many bytes are skipped.
+    pub max_file_size: u64,
+    /// Extra exclusion globs (gitignore syntax, relative to the root).
+    pub exclude: Vec<String>,
+    /// Index only programming-language files (no Markdown, JSON, YAML...).
+    pub code_only: bool,
+    /// How files are cut into chunks.
+    pub chunk: ChunkConfig,
+    /// Compute embeddings (false: lexical only).
+    pub embed: bool,
+    /// Chunks embedded per batch written to the cache (a killed run loses at most one batch).
+    pub embed_batch: usize,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            max_file_size: 1_000_000,
+            exclude: Vec::new(),
+            code_only: false,
+            chunk: ChunkConfig::default(),
+            embed: true,
+            embed_batch: 64,
+        }
+    }
+}

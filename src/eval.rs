@@ -1,0 +1,801 @@
+//! Search-quality evaluation: query specs, the public benchmark importer, ranking metrics (NDCG@10,
+//! P@1, MRR@10, Recall@k, Recall AUC) and latency, for each retrieval mode side by side.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Bar, CommonArgs};
+use crate::query::{SearchHit, SearchRequest};
+use crate::search::{Mode, RankConfig, SearchContext};
+
+/// A query spec: a workspace and queries with their relevant targets.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Spec {
+    /// Name shown in reports.
+    #[serde(default)]
+    pub name: String,
+    /// Workspace root; relative paths are relative to the spec file.
+    pub root: PathBuf,
+    /// Index programming-language files only (the public benchmark's protocol).
+    #[serde(default)]
+    pub code_only: bool,
+    /// The queries.
+    pub queries: Vec<SpecQuery>,
+}
+
+/// One query of a spec.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SpecQuery {
+    /// The query text.
+    pub query: String,
+    /// A category for per-category tables (e.g. semantic, architecture, symbol).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// What counts as a right answer.
+    pub relevant: Vec<Target>,
+    /// Editor context to search with.
+    #[serde(default)]
+    pub context: Option<SpecContext>,
+}
+
+/// A relevant target: a file, a line span of a file, or a symbol of a file.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Target {
+    /// A whole file.
+    Path(String),
+    /// A file with an optional span or symbol and an optional graded gain.
+    Detailed {
+        /// Path relative to the root.
+        path: String,
+        /// First line of the span, 1-based.
+        #[serde(default)]
+        start_line: Option<u32>,
+        /// Last line of the span, 1-based inclusive.
+        #[serde(default)]
+        end_line: Option<u32>,
+        /// Symbol name that must match.
+        #[serde(default)]
+        symbol: Option<String>,
+        /// Gain for graded NDCG (default 1).
+        #[serde(default)]
+        gain: Option<f64>,
+    },
+}
+
+/// Editor context of a spec query.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct SpecContext {
+    /// The current file.
+    #[serde(default)]
+    pub current: Option<String>,
+    /// Open files.
+    #[serde(default)]
+    pub open: Vec<String>,
+}
+
+/// A ranked answer as the metrics see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HitRef {
+    /// Path relative to the root.
+    pub path: String,
+    /// First line.
+    pub start_line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Symbol, if any.
+    pub symbol: Option<String>,
+}
+
+impl From<&SearchHit> for HitRef {
+    fn from(h: &SearchHit) -> Self {
+        HitRef {
+            path: h.path.clone(),
+            start_line: h.start_line,
+            end_line: h.end_line,
+            symbol: h.symbol.clone(),
+        }
+    }
+}
+
+fn path_matches(hit: &str, target: &str) -> bool {
+    let hit = hit.trim_matches('/');
+    let target = target.trim_matches('/');
+    hit == target
+        || (hit.len() > target.len()
+            && hit.ends_with(target)
+            && hit.as_bytes()[hit.len() - target.len() - 1] == b'/')
+        || (target.len() > hit.len()
+            && target.ends_with(hit)
+            && target.as_bytes()[target.len() - hit.len() - 1] == b'/')
+}
+
+impl Target {
+    fn gain(&self) -> f64 {
+        match self {
+            Target::Path(_) => 1.0,
+            Target::Detailed { gain, .. } => gain.unwrap_or(1.0),
+        }
+    }
+
+    /// Whether a hit matches this target (same rules as the public benchmark's scorer: path by `/`-suffix
+    /// either way, overlapping lines when the target has a span, equal symbol when it names one).
+    pub fn matches(&self, h: &HitRef) -> bool {
+        match self {
+            Target::Path(p) => path_matches(&h.path, p),
+            Target::Detailed {
+                path,
+                start_line,
+                end_line,
+                symbol,
+                ..
+            } => {
+                if !path_matches(&h.path, path) {
+                    return false;
+                }
+                let span_ok = match (start_line, end_line) {
+                    (Some(s), Some(e)) => h.end_line >= *s && h.start_line <= *e,
+                    _ => true,
+                };
+                let symbol_ok = symbol
+                    .as_ref()
+                    .is_none_or(|sym| h.symbol.as_deref() == Some(sym.as_str()));
+                span_ok && symbol_ok
+            }
+        }
+    }
+}
+
+/// Metrics of one query.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct QueryMetrics {
+    /// NDCG@10.
+    pub ndcg10: f64,
+    /// Whether the first hit is relevant.
+    pub p1: f64,
+    /// Reciprocal rank of the first relevant hit within 10.
+    pub mrr10: f64,
+    /// Recall at 1, 5, 10, 100.
+    pub recall: [f64; 4],
+    /// Mean of recall@k for k = 1..=100.
+    pub recall_auc: f64,
+}
+
+/// Ranks (1-based) at which each target is first credited; `None` when not found. A hit credits at
+/// most... every target it matches, each once, at its first matching hit.
+fn target_ranks(hits: &[HitRef], targets: &[Target], k: usize) -> Vec<Option<usize>> {
+    targets
+        .iter()
+        .map(|t| {
+            hits.iter()
+                .take(k)
+                .position(|h| t.matches(h))
+                .map(|p| p + 1)
+        })
+        .collect()
+}
+
+/// Computes the metrics of one query from its ranked hits.
+pub fn metrics(hits: &[HitRef], targets: &[Target]) -> QueryMetrics {
+    if targets.is_empty() {
+        return QueryMetrics::default();
+    }
+    let ranks = target_ranks(hits, targets, 100);
+    let mut dcg = 0.0;
+    // Binary gains match the public scorer: a rank shared by two targets counts once.
+    let mut credited = std::collections::BTreeSet::new();
+    for (t, r) in targets.iter().zip(&ranks) {
+        if let Some(r) = r.filter(|r| *r <= 10) {
+            if t.gain() == 1.0 {
+                if credited.insert(r) {
+                    dcg += 1.0 / ((r + 1) as f64).log2();
+                }
+            } else {
+                dcg += t.gain() / ((r + 1) as f64).log2();
+            }
+        }
+    }
+    let mut gains: Vec<f64> = targets.iter().map(Target::gain).collect();
+    gains.sort_by(|a, b| b.total_cmp(a));
+    let idcg: f64 = gains
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, g)| g / ((i + 2) as f64).log2())
+        .sum();
+    let first = hits
+        .iter()
+        .take(10)
+        .position(|h| targets.iter().any(|t| t.matches(h)));
+    let recall_at = |k: usize| {
+        ranks.iter().filter(|r| r.is_some_and(|r| r <= k)).count() as f64 / targets.len() as f64
+    };
+    QueryMetrics {
+        ndcg10: if idcg > 0.0 {
+            (dcg / idcg).min(1.0)
+        } else {
+            0.0
+        },
+        p1: if first == Some(0) { 1.0 } else { 0.0 },
+        mrr10: first.map(|p| 1.0 / (p + 1) as f64).unwrap_or(0.0),
+        recall: [recall_at(1), recall_at(5), recall_at(10), recall_at(100)],
+        recall_auc: (1..=100).map(recall_at).sum::<f64>() / 100.0,
+    }
+}
+
+/// Mean metrics and latency over a set of queries.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Number of queries.
+    pub queries: usize,
+    /// Mean NDCG@10.
+    pub ndcg10: f64,
+    /// Mean P@1.
+    pub p1: f64,
+    /// Mean MRR@10.
+    pub mrr10: f64,
+    /// Mean recall at 1, 5, 10, 100.
+    pub recall: [f64; 4],
+    /// Mean recall AUC.
+    pub recall_auc: f64,
+    /// Latency percentiles in ms: p50, p95, p99.
+    pub latency_ms: [f64; 3],
+}
+
+/// Percentile (nearest rank) of unsorted values.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * v.len() as f64).ceil().max(1.0) as usize;
+    v[rank.min(v.len()) - 1]
+}
+
+/// Averages query metrics.
+pub fn summarise(rows: &[(QueryMetrics, f64)]) -> Summary {
+    let n = rows.len().max(1) as f64;
+    let mut s = Summary {
+        queries: rows.len(),
+        ..Default::default()
+    };
+    for (m, _) in rows {
+        s.ndcg10 += m.ndcg10 / n;
+        s.p1 += m.p1 / n;
+        s.mrr10 += m.mrr10 / n;
+        for i in 0..4 {
+            s.recall[i] += m.recall[i] / n;
+        }
+        s.recall_auc += m.recall_auc / n;
+    }
+    let lat: Vec<f64> = rows.iter().map(|(_, l)| *l).collect();
+    s.latency_ms = [
+        percentile(&lat, 50.0),
+        percentile(&lat, 95.0),
+        percentile(&lat, 99.0),
+    ];
+    s
+}
+
+/// Options of `sg eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A query spec (JSON; see eval/README.md).
+    #[arg(long, required_unless_present = "semble")]
+    spec: Vec<PathBuf>,
+    /// The public benchmark folder (holding repos.json and annotations/), instead of --spec.
+    #[arg(long, requires = "corpus")]
+    semble: Option<PathBuf>,
+    /// Where the benchmark's repositories were materialized.
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Only these benchmark repositories (repeatable).
+    #[arg(long = "repo")]
+    repos: Vec<String>,
+    /// hybrid, lexical, semantic or all.
+    #[arg(long, default_value = "all")]
+    mode: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the report (JSON) to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the ranked results as JSONL in the public scorer's format, one file per mode
+    /// (`<prefix>.<mode>.jsonl`).
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Per-query lines on stderr.
+    #[arg(long)]
+    verbose: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Deserialize)]
+struct SembleRepo {
+    name: String,
+    #[serde(default)]
+    language: String,
+    benchmark_root: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SembleQuery {
+    query: String,
+    #[serde(default)]
+    category: Option<String>,
+    relevant: Vec<Target>,
+    #[serde(default)]
+    secondary: Vec<Target>,
+}
+
+/// Builds one spec per repository of the public benchmark. Target paths are given relative to the
+/// checkout; hits are relative to the benchmark root, and matching is by path suffix as in the scorer.
+pub fn import_semble(
+    bench: &Path,
+    corpus: &Path,
+    only: &[String],
+) -> Result<Vec<(String, String, Spec)>> {
+    let repos: Vec<SembleRepo> = serde_json::from_str(
+        &std::fs::read_to_string(bench.join("repos.json")).context("cannot read repos.json")?,
+    )?;
+    let mut out = Vec::new();
+    for r in repos {
+        if !only.is_empty() && !only.contains(&r.name) {
+            continue;
+        }
+        let ann = bench.join("annotations").join(format!("{}.json", r.name));
+        let qs: Vec<SembleQuery> = serde_json::from_str(
+            &std::fs::read_to_string(&ann)
+                .with_context(|| format!("cannot read {}", ann.display()))?,
+        )?;
+        let mut root = corpus.join(&r.name);
+        if let Some(b) = &r.benchmark_root {
+            root = root.join(b);
+        }
+        let queries = qs
+            .into_iter()
+            .map(|q| {
+                let category = q.category.clone().or_else(|| {
+                    Some(
+                        if !q.query.contains(' ') {
+                            "symbol"
+                        } else if q.query.to_lowercase().starts_with("how ") {
+                            "architecture"
+                        } else {
+                            "semantic"
+                        }
+                        .into(),
+                    )
+                });
+                let mut relevant = q.relevant;
+                relevant.extend(q.secondary);
+                SpecQuery {
+                    query: q.query,
+                    category,
+                    relevant,
+                    context: None,
+                }
+            })
+            .collect();
+        out.push((
+            r.name.clone(),
+            r.language,
+            Spec {
+                name: r.name,
+                root,
+                code_only: true,
+                queries,
+            },
+        ));
+    }
+    if out.is_empty() {
+        bail!("no benchmark repository matched");
+    }
+    Ok(out)
+}
+
+/// One query's outcome in one mode.
+#[derive(Clone, Debug, Serialize)]
+struct QueryOutcome {
+    spec: String,
+    query: String,
+    category: String,
+    metrics: QueryMetrics,
+    latency_ms: f64,
+    #[serde(skip)]
+    hits: Vec<HitRef>,
+}
+
+/// Runs `sg eval`.
+pub fn run(a: EvalArgs) -> Result<i32> {
+    let modes: Vec<Mode> = match a.mode.as_str() {
+        "all" => vec![Mode::Hybrid, Mode::Lexical, Mode::Semantic],
+        m => vec![Mode::from_name(m).with_context(|| format!("unknown mode {m:?}"))?],
+    };
+    let mut specs: Vec<(String, String, Spec)> = Vec::new();
+    if let Some(bench) = &a.semble {
+        specs.extend(import_semble(
+            bench,
+            a.corpus.as_deref().unwrap_or(Path::new(".")),
+            &a.repos,
+        )?);
+    }
+    for path in &a.spec {
+        let mut spec: Spec = serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read spec {}", path.display()))?,
+        )
+        .with_context(|| format!("invalid spec {}", path.display()))?;
+        if spec.root.is_relative() {
+            spec.root = path.parent().unwrap_or(Path::new(".")).join(&spec.root);
+        }
+        let name = if spec.name.is_empty() {
+            path.display().to_string()
+        } else {
+            spec.name.clone()
+        };
+        specs.push((name, String::new(), spec));
+    }
+    let embedder = if a.common.no_embed {
+        None
+    } else {
+        crate::cli::load_embedder(a.common.model_path.as_deref(), a.common.threads)?
+    };
+    let rank = RankConfig::default();
+    let mut outcomes: BTreeMap<&'static str, Vec<QueryOutcome>> = BTreeMap::new();
+    let mut index_times = BTreeMap::new();
+    let mut languages = BTreeMap::new();
+    for (name, lang, spec) in &specs {
+        let mut cfg = a.common.index_config();
+        cfg.code_only |= spec.code_only;
+        let ws = crate::index::Workspace::open(
+            &spec.root,
+            crate::index::OpenOptions {
+                index_dir: None,
+                cache_dir: None,
+                config: cfg,
+                embedder: embedder.clone(),
+            },
+        )
+        .with_context(|| format!("cannot open workspace of {name}"))?;
+        let t = Instant::now();
+        ws.update(&Bar::new())?;
+        index_times.insert(name.clone(), t.elapsed().as_secs_f64());
+        languages.insert(name.clone(), lang.clone());
+        for &mode in &modes {
+            for q in &spec.queries {
+                let mut req = SearchRequest::new(q.query.clone(), 100);
+                req.mode = mode;
+                if let Some(c) = &q.context {
+                    req.context = SearchContext {
+                        current_file: c.current.clone(),
+                        open_files: c.open.clone(),
+                        exclude: None,
+                    };
+                }
+                let t = Instant::now();
+                let r = ws.search(&req, &rank)?;
+                let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+                let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
+                let m = metrics(&hits, &q.relevant);
+                if a.verbose {
+                    eprintln!("{:8} {:.3} {name}: {}", mode.name(), m.ndcg10, q.query);
+                }
+                outcomes.entry(mode.name()).or_default().push(QueryOutcome {
+                    spec: name.clone(),
+                    query: q.query.clone(),
+                    category: q.category.clone().unwrap_or_else(|| "all".into()),
+                    metrics: m,
+                    latency_ms,
+                    hits,
+                });
+            }
+        }
+    }
+    if let Some(prefix) = &a.results {
+        for (mode, rows) in &outcomes {
+            let path = PathBuf::from(format!("{}.{mode}.jsonl", prefix.display()));
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            for o in rows {
+                let hits: Vec<_> = o
+                    .hits
+                    .iter()
+                    .take(10)
+                    .map(|h| serde_json::json!({"path": h.path, "start_line": h.start_line, "end_line": h.end_line}))
+                    .collect();
+                writeln!(
+                    f,
+                    "{}",
+                    serde_json::json!({"repo": o.spec, "query": o.query, "hits": hits})
+                )?;
+            }
+        }
+    }
+    let report = build_report(&outcomes, &index_times, &languages);
+    if let Some(out) = &a.out {
+        std::fs::write(out, serde_json::to_string_pretty(&report)?)?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if a.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        write!(stdout, "{}", render_report(&report))?;
+    }
+    Ok(0)
+}
+
+/// The evaluation report: per mode, overall (mean over specs of each spec's mean, like the public
+/// table), per category, per spec and per language.
+#[derive(Serialize, Debug, Default)]
+pub struct Report {
+    /// Mode → summary over all queries, with NDCG as the mean of per-spec means.
+    pub overall: BTreeMap<String, Summary>,
+    /// Mode → category → mean over specs of per-spec means.
+    pub by_category: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Mode → spec → summary.
+    pub by_spec: BTreeMap<String, BTreeMap<String, Summary>>,
+    /// Mode → language → mean NDCG over that language's specs.
+    pub by_language: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Spec → index time in seconds (cold or warm, as it happened).
+    pub index_seconds: BTreeMap<String, f64>,
+}
+
+fn build_report(
+    outcomes: &BTreeMap<&'static str, Vec<QueryOutcome>>,
+    index_times: &BTreeMap<String, f64>,
+    languages: &BTreeMap<String, String>,
+) -> Report {
+    let mut rep = Report {
+        index_seconds: index_times.clone(),
+        ..Default::default()
+    };
+    for (mode, rows) in outcomes {
+        let mut by_spec: BTreeMap<String, Vec<(QueryMetrics, f64)>> = BTreeMap::new();
+        let mut by_cat: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+        for o in rows {
+            by_spec
+                .entry(o.spec.clone())
+                .or_default()
+                .push((o.metrics.clone(), o.latency_ms));
+            by_cat
+                .entry(o.category.clone())
+                .or_default()
+                .entry(o.spec.clone())
+                .or_default()
+                .push(o.metrics.ndcg10);
+        }
+        let spec_summaries: BTreeMap<String, Summary> = by_spec
+            .iter()
+            .map(|(k, v)| (k.clone(), summarise(v)))
+            .collect();
+        let all: Vec<(QueryMetrics, f64)> = rows
+            .iter()
+            .map(|o| (o.metrics.clone(), o.latency_ms))
+            .collect();
+        let mut overall = summarise(&all);
+        let n = spec_summaries.len().max(1) as f64;
+        overall.ndcg10 = spec_summaries.values().map(|s| s.ndcg10).sum::<f64>() / n;
+        let mean_of_means = |m: &BTreeMap<String, Vec<f64>>| {
+            m.values()
+                .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+                .sum::<f64>()
+                / m.len().max(1) as f64
+        };
+        rep.by_category.insert(
+            mode.to_string(),
+            by_cat
+                .iter()
+                .map(|(c, m)| (c.clone(), mean_of_means(m)))
+                .collect(),
+        );
+        let mut by_lang: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (spec, s) in &spec_summaries {
+            if let Some(l) = languages.get(spec).filter(|l| !l.is_empty()) {
+                by_lang.entry(l.clone()).or_default().push(s.ndcg10);
+            }
+        }
+        rep.by_language.insert(
+            mode.to_string(),
+            by_lang
+                .into_iter()
+                .map(|(l, v)| (l, v.iter().sum::<f64>() / v.len() as f64))
+                .collect(),
+        );
+        rep.overall.insert(mode.to_string(), overall);
+        rep.by_spec.insert(mode.to_string(), spec_summaries);
+    }
+    rep
+}
+
+/// Renders a report as aligned text tables.
+pub fn render_report(rep: &Report) -> String {
+    let mut s = String::new();
+    let modes: Vec<&String> = rep.overall.keys().collect();
+    s.push_str(&format!(
+        "{:<10} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8} {:>8}\n",
+        "mode",
+        "NDCG@10",
+        "P@1",
+        "MRR10",
+        "R@1",
+        "R@5",
+        "R@10",
+        "R@100",
+        "AUC",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms"
+    ));
+    for m in &modes {
+        let o = &rep.overall[*m];
+        s.push_str(&format!(
+            "{:<10} {:>7.4} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>8.2} {:>8.2} {:>8.2}\n",
+            m, o.ndcg10, o.p1, o.mrr10, o.recall[0], o.recall[1], o.recall[2], o.recall[3], o.recall_auc,
+            o.latency_ms[0], o.latency_ms[1], o.latency_ms[2]
+        ));
+    }
+    s.push_str("\nNDCG@10 by category\n");
+    s.push_str(&format!("{:<16}", "category"));
+    for m in &modes {
+        s.push_str(&format!(" {:>9}", m));
+    }
+    s.push('\n');
+    let cats: std::collections::BTreeSet<&String> =
+        rep.by_category.values().flat_map(|c| c.keys()).collect();
+    for c in cats {
+        s.push_str(&format!("{:<16}", c));
+        for m in &modes {
+            s.push_str(&format!(
+                " {:>9.4}",
+                rep.by_category[*m].get(c).copied().unwrap_or(0.0)
+            ));
+        }
+        s.push('\n');
+    }
+    if rep.by_spec.values().next().is_some_and(|v| v.len() > 1) {
+        s.push_str("\nNDCG@10 by workspace\n");
+        s.push_str(&format!("{:<22}", "workspace"));
+        for m in &modes {
+            s.push_str(&format!(" {:>9}", m));
+        }
+        s.push_str(&format!(" {:>9}\n", "index s"));
+        for spec in rep.by_spec[modes[0]].keys() {
+            s.push_str(&format!("{:<22}", spec));
+            for m in &modes {
+                s.push_str(&format!(
+                    " {:>9.4}",
+                    rep.by_spec[*m].get(spec).map(|x| x.ndcg10).unwrap_or(0.0)
+                ));
+            }
+            s.push_str(&format!(
+                " {:>9.2}\n",
+                rep.index_seconds.get(spec).copied().unwrap_or(0.0)
+            ));
+        }
+    }
+    if rep
+        .by_language
+        .values()
+        .next()
+        .is_some_and(|v| !v.is_empty())
+    {
+        s.push_str("\nNDCG@10 by language\n");
+        let langs: std::collections::BTreeSet<&String> =
+            rep.by_language.values().flat_map(|c| c.keys()).collect();
+        for l in langs {
+            s.push_str(&format!("{:<16}", l));
+            for m in &modes {
+                s.push_str(&format!(
+                    " {:>9.4}",
+                    rep.by_language[*m].get(l).copied().unwrap_or(0.0)
+                ));
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(p: &str, s: u32, e: u32) -> HitRef {
+        HitRef {
+            path: p.into(),
+            start_line: s,
+            end_line: e,
+            symbol: None,
+        }
+    }
+
+    #[test]
+    fn perfect_ranking_scores_one() {
+        let t = vec![
+            Target::Path("src/a.rs".into()),
+            Target::Path("src/b.rs".into()),
+        ];
+        let m = metrics(&[hit("src/a.rs", 1, 5), hit("src/b.rs", 1, 5)], &t);
+        assert_eq!(m.ndcg10, 1.0);
+        assert_eq!(m.p1, 1.0);
+        assert_eq!(m.mrr10, 1.0);
+        assert_eq!(m.recall, [0.5, 1.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn known_ranking_gives_known_values() {
+        // One target found at rank 3: NDCG = (1/log2 4) / 1 = 0.5, MRR = 1/3.
+        let t = vec![Target::Path("x/target.py".into())];
+        let hits = [
+            hit("a.py", 1, 2),
+            hit("b.py", 1, 2),
+            hit("repo/x/target.py", 4, 9),
+        ];
+        let m = metrics(&hits, &t);
+        assert!((m.ndcg10 - 0.5).abs() < 1e-12);
+        assert!((m.mrr10 - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.p1, 0.0);
+        // Recall is 0 for k = 1, 2 and 1 from k = 3: AUC = 98/100.
+        assert!((m.recall_auc - 0.98).abs() < 1e-12);
+        // Two targets, one found at rank 2: DCG = 1/log2 3, IDCG = 1 + 1/log2 3.
+        let t2 = vec![Target::Path("a.py".into()), Target::Path("zzz.py".into())];
+        let m2 = metrics(&[hit("q.py", 1, 1), hit("a.py", 1, 1)], &t2);
+        let expect = (1.0 / 3f64.log2()) / (1.0 + 1.0 / 3f64.log2());
+        assert!((m2.ndcg10 - expect).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spans_and_symbols_must_match() {
+        let t = vec![Target::Detailed {
+            path: "a.rs".into(),
+            start_line: Some(10),
+            end_line: Some(20),
+            symbol: None,
+            gain: None,
+        }];
+        assert_eq!(metrics(&[hit("a.rs", 1, 9)], &t).ndcg10, 0.0);
+        assert_eq!(metrics(&[hit("a.rs", 15, 30)], &t).ndcg10, 1.0);
+        let ts = vec![Target::Detailed {
+            path: "a.rs".into(),
+            start_line: None,
+            end_line: None,
+            symbol: Some("run".into()),
+            gain: None,
+        }];
+        let mut h = hit("a.rs", 1, 9);
+        assert_eq!(metrics(std::slice::from_ref(&h), &ts).ndcg10, 0.0);
+        h.symbol = Some("run".into());
+        assert_eq!(metrics(&[h], &ts).ndcg10, 1.0);
+    }
+
+    #[test]
+    fn path_suffix_matching_is_by_whole_segments() {
+        assert!(path_matches("tokio/src/sync/mutex.rs", "sync/mutex.rs"));
+        assert!(path_matches("src/sync/mutex.rs", "tokio/src/sync/mutex.rs"));
+        assert!(!path_matches("src/sync/xmutex.rs", "mutex.rs"));
+    }
+
+    #[test]
+    fn repeated_file_hits_earn_nothing_extra() {
+        let t = vec![Target::Path("a.rs".into())];
+        let m = metrics(&[hit("a.rs", 1, 2), hit("a.rs", 5, 9)], &t);
+        assert_eq!(m.ndcg10, 1.0);
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(|x| x as f64).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(percentile(&[], 50.0), 0.0);
+    }
+}

@@ -1,0 +1,849 @@
+//! One workspace index on disk: the LMDB store, the tantivy index and the shared embedding cache, kept
+//! consistent with each other and with the files, plus the in-memory vector set searched by queries.
+//!
+//! [`Workspace`] is the single writer of an index (it holds tantivy's writer lock); a second process
+//! opening the same folder gets a read-only [`Workspace`] and says so in the log.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+
+use crate::chunk::{self, Chunk};
+use crate::config::IndexConfig;
+use crate::embed::Embedder;
+use crate::ids::{ChunkId, ContentHash, FileId};
+use crate::lexical::{LexDoc, LexicalError, LexicalIndex, LexicalWriter};
+use crate::store::{ChunkRecord, EmbeddingCache, FileRecord, Store, SymbolRecord};
+use crate::symbols::SymbolTable;
+use crate::syntax::Language;
+use crate::vectors::VectorSet;
+use crate::vfs;
+
+/// Where indexes live unless told otherwise: `$SG_INDEX_DIR`, else the user's cache folder.
+pub fn default_base_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SG_INDEX_DIR") {
+        return PathBuf::from(dir);
+    }
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("sg")
+}
+
+/// The index folder of a workspace root under `base`: named after the root's last component and a hash
+/// of its canonical path, so two checkouts never share an index.
+pub fn index_dir_for(base: &Path, canonical_root: &Path) -> PathBuf {
+    let name: String = canonical_root
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || "-_.".contains(*c))
+                .collect()
+        })
+        .unwrap_or_default();
+    let hash = blake3::hash(canonical_root.to_string_lossy().as_bytes()).to_hex();
+    base.join("indexes").join(format!("{name}-{}", &hash[..16]))
+}
+
+/// Reports indexing progress (a terminal bar, LSP `$/progress`, or nothing).
+pub trait Progress: Send + Sync {
+    /// A phase starts with `total` units of work.
+    fn begin(&self, phase: Phase, total: u64);
+    /// `done` units of the current phase are finished (absolute count).
+    fn report(&self, done: u64);
+    /// The current phase ended.
+    fn end(&self);
+}
+
+/// Phases of an index update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading and chunking files, writing the lexical index.
+    Scan,
+    /// Computing embeddings for new chunks.
+    Embed,
+}
+
+impl Phase {
+    /// A short human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Scan => "indexing files",
+            Phase::Embed => "embedding chunks",
+        }
+    }
+}
+
+/// Progress sink that drops everything.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&self, _: Phase, _: u64) {}
+    fn report(&self, _: u64) {}
+    fn end(&self) {}
+}
+
+/// How a workspace is opened.
+#[derive(Clone, Default)]
+pub struct OpenOptions {
+    /// Folder of this workspace's index (default: derived from the root under [`default_base_dir`]).
+    pub index_dir: Option<PathBuf>,
+    /// Folder of the shared embedding cache (default: `<base>/embeddings`).
+    pub cache_dir: Option<PathBuf>,
+    /// What to index.
+    pub config: IndexConfig,
+    /// The embedder (None: lexical only).
+    pub embedder: Option<Arc<dyn Embedder>>,
+}
+
+/// What an update did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpdateStats {
+    /// Files found by discovery.
+    pub files_seen: usize,
+    /// Files whose chunks were (re)written.
+    pub files_changed: usize,
+    /// Files removed from the index.
+    pub files_removed: usize,
+    /// Files skipped (binary, minified, unreadable).
+    pub files_skipped: usize,
+    /// Chunks written.
+    pub chunks_written: usize,
+    /// Chunks embedded by the model (cache misses).
+    pub chunks_embedded: usize,
+}
+
+/// Counts describing how complete an index is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexStatus {
+    /// Files in the index.
+    pub files: u64,
+    /// Chunks in the index.
+    pub chunks: u64,
+    /// Chunks that have a vector.
+    pub embedded: u64,
+    /// Whether this process can write the index.
+    pub writable: bool,
+}
+
+/// A chunk ready to be written: the output of reading and chunking one file.
+struct PreparedFile {
+    rel: String,
+    mtime_ns: u64,
+    size: u64,
+    hash: ContentHash,
+    language: Language,
+    chunks: Vec<Chunk>,
+    symbols: Vec<SymbolRecord>,
+}
+
+/// The text embedded for a chunk: its enclosing symbols give methods their class context.
+pub fn embedding_text(enclosing: &str, text: &str) -> String {
+    if enclosing.is_empty() {
+        text.to_owned()
+    } else {
+        format!("{enclosing}\n{text}")
+    }
+}
+
+/// The locked writer of a workspace (present by construction).
+struct WriterGuard<'a>(std::sync::MutexGuard<'a, Option<LexicalWriter>>);
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = LexicalWriter;
+    fn deref(&self) -> &LexicalWriter {
+        self.0.as_ref().expect("checked when the guard was made")
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut LexicalWriter {
+        self.0.as_mut().expect("checked when the guard was made")
+    }
+}
+
+/// One workspace's index.
+pub struct Workspace {
+    root: PathBuf,
+    dir: PathBuf,
+    cfg: RwLock<IndexConfig>,
+    store: Store,
+    cache: Arc<EmbeddingCache>,
+    lexical: LexicalIndex,
+    writer: Mutex<Option<LexicalWriter>>,
+    embedder: Option<Arc<dyn Embedder>>,
+    vectors: RwLock<Arc<VectorSet>>,
+    symbols: RwLock<Option<Arc<SymbolTable>>>,
+}
+
+fn lexical_doc<'a>(id: ChunkId, rec: &'a ChunkRecord, path: &'a str) -> LexDoc<'a> {
+    LexDoc {
+        chunk_id: id.0,
+        file_id: rec.file.0,
+        path,
+        symbol: rec.symbol.as_deref(),
+        enclosing: &rec.enclosing,
+        kind: rec.kind.name(),
+        language: rec.language.name(),
+        text: &rec.text,
+    }
+}
+
+impl Workspace {
+    /// Opens the index of `root`, creating it if needed. A damaged index is wiped and rebuilt (with a
+    /// warning); an index written by another process makes this one read-only.
+    pub fn open(root: &Path, opts: OpenOptions) -> Result<Self> {
+        let root = root
+            .canonicalize()
+            .with_context(|| format!("cannot open workspace {}", root.display()))?;
+        anyhow::ensure!(root.is_dir(), "{} is not a folder", root.display());
+        let base = default_base_dir();
+        let dir = opts
+            .index_dir
+            .clone()
+            .unwrap_or_else(|| index_dir_for(&base, &root));
+        let cache_dir = opts.cache_dir.clone().unwrap_or_else(|| {
+            dir.parent()
+                .and_then(Path::parent)
+                .unwrap_or(&base)
+                .join("embeddings")
+        });
+        let cache = EmbeddingCache::open_shared(&cache_dir)
+            .with_context(|| format!("cannot open embedding cache {}", cache_dir.display()))?;
+        match Self::open_parts(&root, &dir, &opts) {
+            Ok((store, lexical, writer, rebuild)) => {
+                let ws = Workspace {
+                    root,
+                    dir,
+                    cfg: RwLock::new(opts.config),
+                    store,
+                    cache,
+                    lexical,
+                    writer,
+                    embedder: opts.embedder,
+                    vectors: RwLock::new(Arc::new(VectorSet::default())),
+                    symbols: RwLock::new(None),
+                };
+                if rebuild && ws.is_writable() {
+                    ws.rebuild_lexical()?;
+                }
+                ws.load_vectors()?;
+                Ok(ws)
+            }
+            Err(err)
+                if err
+                    .downcast_ref::<LexicalError>()
+                    .is_some_and(|e| matches!(e, LexicalError::Locked)) =>
+            {
+                Err(err)
+            }
+            Err(err) => {
+                tracing::warn!(target: "sg::index", "index at {} is damaged ({err:#}); rebuilding it", dir.display());
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove damaged index {}", dir.display()))?;
+                let (store, lexical, writer, _) = Self::open_parts(&root, &dir, &opts)?;
+                let ws = Workspace {
+                    root,
+                    dir,
+                    cfg: RwLock::new(opts.config),
+                    store,
+                    cache,
+                    lexical,
+                    writer,
+                    embedder: opts.embedder,
+                    vectors: RwLock::new(Arc::new(VectorSet::default())),
+                    symbols: RwLock::new(None),
+                };
+                Ok(ws)
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn open_parts(
+        _root: &Path,
+        dir: &Path,
+        _opts: &OpenOptions,
+    ) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
+        let (store, reset) = Store::open(&dir.join("lmdb"))?;
+        if reset {
+            tracing::warn!(target: "sg::index", "index format changed; rebuilding {}", dir.display());
+        }
+        let lex_dir = dir.join("tantivy");
+        let (lexical, mut rebuild) = match LexicalIndex::open(&lex_dir) {
+            Ok(l) => (l, reset),
+            Err(LexicalError::Locked) => return Err(LexicalError::Locked.into()),
+            Err(err) => {
+                tracing::warn!(target: "sg::index", "lexical index unusable ({err}); rebuilding it from the store");
+                let _ = std::fs::remove_dir_all(&lex_dir);
+                (LexicalIndex::open(&lex_dir)?, true)
+            }
+        };
+        let writer = match lexical.writer(64 << 20) {
+            Ok(w) => Some(w),
+            Err(LexicalError::Locked) => {
+                tracing::info!(
+                    target: "sg::index",
+                    "another sg process is updating {}; this one reads the index without writing",
+                    dir.display()
+                );
+                None
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let txn = store.read_txn()?;
+        rebuild |= store.lexical_dirty(&txn)?;
+        drop(txn);
+        Ok((store, lexical, Mutex::new(writer), rebuild))
+    }
+
+    /// The canonical workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The index folder.
+    pub fn index_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> IndexConfig {
+        self.cfg.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the configuration; the next [`Workspace::scan`] applies it (files now excluded are
+    /// removed, files now included are added).
+    pub fn set_config(&self, cfg: IndexConfig) {
+        *self.cfg.write().unwrap_or_else(|e| e.into_inner()) = cfg;
+    }
+
+    /// Tries to take the writer role (after another process released it). Returns whether this
+    /// process is now the writer.
+    pub fn try_become_writer(&self) -> bool {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.is_none()
+            && let Ok(new) = self.lexical.writer(64 << 20)
+        {
+            tracing::info!(target: "sg::index", "took over writing {}", self.dir.display());
+            *w = Some(new);
+        }
+        w.is_some()
+    }
+
+    /// For a reader: picks up what the writing process committed since the last call (lexical segments,
+    /// new vectors, symbols).
+    pub fn refresh(&self) -> Result<()> {
+        self.lexical.reload()?;
+        self.load_vectors()?;
+        *self.symbols.write().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(())
+    }
+
+    /// The metadata store (read access for searches and status).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The lexical index.
+    pub fn lexical(&self) -> &LexicalIndex {
+        &self.lexical
+    }
+
+    /// The embedder, if semantic search is on.
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.embedder.as_ref()
+    }
+
+    /// The current vector set (a cheap snapshot).
+    pub fn vectors(&self) -> Arc<VectorSet> {
+        self.vectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether this process holds the writer.
+    pub fn is_writable(&self) -> bool {
+        self.writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// Whether a full scan has completed at least once.
+    pub fn is_scanned(&self) -> Result<bool> {
+        let txn = self.store.read_txn()?;
+        Ok(self.store.scan_complete(&txn)?)
+    }
+
+    /// Counts of files, chunks and embedded chunks.
+    pub fn status(&self) -> Result<IndexStatus> {
+        let txn = self.store.read_txn()?;
+        let (files, chunks) = self.store.counts(&txn)?;
+        Ok(IndexStatus {
+            files,
+            chunks,
+            embedded: self.vectors().len() as u64,
+            writable: self.is_writable(),
+        })
+    }
+
+    fn writer(&self) -> Result<WriterGuard<'_>> {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        anyhow::ensure!(
+            guard.is_some(),
+            "the index is being written by another sg process; try again when it finishes"
+        );
+        Ok(WriterGuard(guard))
+    }
+
+    /// Rebuilds the lexical index from the chunk records (after a crash between the two commits).
+    fn rebuild_lexical(&self) -> Result<()> {
+        let t = Instant::now();
+        let mut w = self.writer()?;
+        w.delete_all();
+        let txn = self.store.read_txn()?;
+        let paths: HashMap<FileId, String> = self
+            .store
+            .files(&txn)?
+            .into_iter()
+            .map(|(id, r)| (id, r.path))
+            .collect();
+        let mut n = 0usize;
+        self.store.for_each_chunk(&txn, |id, rec| {
+            let path = paths.get(&rec.file).map(String::as_str).unwrap_or("");
+            w.add(&lexical_doc(id, &rec, path))
+                .map_err(|_| crate::store::StoreError::Corrupt("lexical"))?;
+            n += 1;
+            Ok(())
+        })?;
+        drop(txn);
+        w.commit()?;
+        self.lexical.reload()?;
+        let mut wtxn = self.store.write_txn()?;
+        self.store.set_lexical_dirty(&mut wtxn, false)?;
+        wtxn.commit()?;
+        tracing::info!(target: "sg::index", "rebuilt the lexical index: {n} chunks in {:?}", t.elapsed());
+        Ok(())
+    }
+
+    /// Loads the vectors of every chunk that has one in the cache for the current model.
+    fn load_vectors(&self) -> Result<()> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(());
+        };
+        let model = embedder.fingerprint();
+        let mut vs = VectorSet::new(embedder.dims());
+        let txn = self.store.read_txn()?;
+        let ctxn = self.cache.read_txn()?;
+        self.store.for_each_chunk(&txn, |id, rec| {
+            if let Some(v) = self.cache.get(&ctxn, model, rec.hash)? {
+                vs.insert(id, &v);
+            }
+            Ok(())
+        })?;
+        *self.vectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(vs);
+        Ok(())
+    }
+
+    /// Reads and chunks one file from disk. `None` when it should not be indexed (with the reason logged).
+    fn prepare_disk_file(&self, f: &vfs::FoundFile) -> Option<PreparedFile> {
+        let bytes = match std::fs::read(&f.abs_path) {
+            Ok(b) => b,
+            Err(err) => {
+                tracing::warn!(target: "sg::index", "cannot read {}: {err}", f.rel_path);
+                return None;
+            }
+        };
+        if let Err(skip) = vfs::classify_text(&bytes) {
+            tracing::debug!(target: "sg::index", "skipping {}: {skip}", f.rel_path);
+            return None;
+        }
+        let text = vfs::decode_text(bytes);
+        Some(self.prepare_text(&f.rel_path, f.mtime_ns, &text))
+    }
+
+    fn prepare_text(&self, rel: &str, mtime_ns: u64, text: &str) -> PreparedFile {
+        let language = vfs::detect_language(rel, text);
+        let chunk_cfg = self
+            .cfg
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .chunk
+            .clone();
+        let analysis = chunk::analyze(language, text, &chunk_cfg);
+        let symbols = analysis
+            .symbols
+            .into_iter()
+            .map(|s| SymbolRecord {
+                name: s.name,
+                kind: s.kind,
+                container: s.container,
+                start_line: s.start_line,
+                end_line: s.end_line,
+            })
+            .collect();
+        PreparedFile {
+            rel: rel.to_owned(),
+            mtime_ns,
+            size: text.len() as u64,
+            hash: ContentHash::of(text.as_bytes()),
+            language,
+            chunks: analysis.chunks,
+            symbols,
+        }
+    }
+
+    /// Writes prepared files and removals in one LMDB transaction, then the lexical index.
+    fn write_batch(
+        &self,
+        files: Vec<PreparedFile>,
+        removed: &[String],
+        stats: &mut UpdateStats,
+    ) -> Result<Vec<ChunkId>> {
+        if files.is_empty() && removed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = self.writer()?;
+        let mut txn = self.store.write_txn()?;
+        let mut new_chunks = Vec::new();
+        let mut dropped = Vec::new();
+        let mut docs: Vec<(ChunkId, ChunkRecord, String)> = Vec::new();
+        let mut sym_updates: Vec<(FileId, String, Option<Vec<SymbolRecord>>)> = Vec::new();
+        for rel in removed {
+            if let Some(id) = self.store.file_id(&txn, rel)? {
+                dropped.extend(self.store.remove_file(&mut txn, id)?);
+                w.delete_file(id.0);
+                stats.files_removed += 1;
+                sym_updates.push((id, rel.clone(), None));
+            }
+        }
+        for pf in files {
+            let fid = self.store.file_id_or_alloc(&mut txn, &pf.rel)?;
+            if let Some(old) = self.store.file(&txn, fid)? {
+                self.store.remove_chunks(&mut txn, &old.chunks)?;
+                dropped.extend(old.chunks);
+            }
+            w.delete_file(fid.0);
+            let first = self
+                .store
+                .alloc_chunk_ids(&mut txn, pf.chunks.len() as u32)?;
+            let mut ids = Vec::with_capacity(pf.chunks.len());
+            for (i, c) in pf.chunks.into_iter().enumerate() {
+                let id = ChunkId(first + i as u32);
+                let hash = ContentHash::of(embedding_text(&c.enclosing, &c.text).as_bytes());
+                let rec = ChunkRecord {
+                    file: fid,
+                    start_line: c.start_line,
+                    end_line: c.end_line,
+                    start_byte: c.start_byte,
+                    end_byte: c.end_byte,
+                    kind: c.kind,
+                    language: pf.language,
+                    symbol: c.symbol,
+                    enclosing: c.enclosing,
+                    hash,
+                    text: c.text,
+                };
+                self.store.put_chunk(&mut txn, id, &rec)?;
+                ids.push(id);
+                docs.push((id, rec, pf.rel.clone()));
+            }
+            stats.chunks_written += ids.len();
+            stats.files_changed += 1;
+            new_chunks.extend_from_slice(&ids);
+            self.store.put_symbols(&mut txn, fid, &pf.symbols)?;
+            sym_updates.push((fid, pf.rel.clone(), Some(pf.symbols)));
+            let rec = FileRecord {
+                path: pf.rel,
+                mtime_ns: pf.mtime_ns,
+                size: pf.size,
+                hash: pf.hash,
+                chunks: ids,
+            };
+            self.store.put_file(&mut txn, fid, &rec)?;
+        }
+        self.store.set_lexical_dirty(&mut txn, true)?;
+        txn.commit()?;
+        for (id, rec, path) in &docs {
+            w.add(&lexical_doc(*id, rec, path))?;
+        }
+        w.commit()?;
+        self.lexical.reload()?;
+        let mut txn = self.store.write_txn()?;
+        self.store.set_lexical_dirty(&mut txn, false)?;
+        txn.commit()?;
+        if let Some(table) = self
+            .symbols
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let t = Arc::make_mut(table);
+            for (fid, path, syms) in sym_updates {
+                match syms {
+                    Some(s) => t.set_file(fid, &path, s),
+                    None => t.remove_file(fid),
+                }
+            }
+        }
+        if !dropped.is_empty() {
+            let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
+            let vs = Arc::make_mut(&mut guard);
+            for id in dropped {
+                vs.remove(id);
+            }
+        }
+        Ok(new_chunks)
+    }
+
+    /// Brings the index up to date with the files on disk: new, changed and deleted files are
+    /// re-chunked, then new chunks are embedded (cache hits cost nothing). Lexical search sees every
+    /// file once the scan phase ends; vectors follow batch by batch.
+    pub fn update(&self, progress: &dyn Progress) -> Result<UpdateStats> {
+        let mut stats = self.scan(progress)?;
+        if self.config().embed {
+            stats.chunks_embedded = self.embed_pending(progress)?;
+        }
+        Ok(stats)
+    }
+
+    /// The first half of [`Workspace::update`]: files and the lexical index, no embeddings.
+    pub fn scan(&self, progress: &dyn Progress) -> Result<UpdateStats> {
+        drop(self.writer()?);
+        let t = Instant::now();
+        let found = vfs::discover(&self.root, &self.config())?;
+        let mut stats = UpdateStats {
+            files_seen: found.len(),
+            ..Default::default()
+        };
+        let txn = self.store.read_txn()?;
+        let known: HashMap<String, FileRecord> = self
+            .store
+            .files(&txn)?
+            .into_iter()
+            .map(|(_, r)| (r.path.clone(), r))
+            .collect();
+        drop(txn);
+        let found_paths: HashSet<&str> = found.iter().map(|f| f.rel_path.as_str()).collect();
+        let removed: Vec<String> = known
+            .keys()
+            .filter(|p| !found_paths.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let todo: Vec<&vfs::FoundFile> = found
+            .iter()
+            .filter(|f| match known.get(&f.rel_path) {
+                Some(r) => r.mtime_ns != f.mtime_ns || r.size != f.size,
+                None => true,
+            })
+            .collect();
+        progress.begin(Phase::Scan, todo.len() as u64);
+        let mut done = 0u64;
+        let mut first = true;
+        for batch in todo.chunks(512) {
+            let prepared: Vec<Option<PreparedFile>> = batch
+                .par_iter()
+                .map(|f| self.prepare_disk_file(f))
+                .collect();
+            let mut to_write = Vec::new();
+            let mut to_remove: Vec<String> = if first { removed.clone() } else { Vec::new() };
+            first = false;
+            for (f, p) in batch.iter().zip(prepared) {
+                match p {
+                    Some(p) => {
+                        // Same content under a new mtime: nothing to re-chunk.
+                        if let Some(old) = known.get(&p.rel).filter(|o| o.hash == p.hash) {
+                            let mut txn = self.store.write_txn()?;
+                            if let Some(fid) = self.store.file_id(&txn, &p.rel)? {
+                                let rec = FileRecord {
+                                    mtime_ns: p.mtime_ns,
+                                    ..old.clone()
+                                };
+                                self.store.put_file(&mut txn, fid, &rec)?;
+                            }
+                            txn.commit()?;
+                        } else {
+                            to_write.push(p);
+                        }
+                    }
+                    None => {
+                        stats.files_skipped += 1;
+                        if known.contains_key(&f.rel_path) {
+                            to_remove.push(f.rel_path.clone());
+                        }
+                    }
+                }
+            }
+            self.write_batch(to_write, &to_remove, &mut stats)?;
+            done += batch.len() as u64;
+            progress.report(done);
+        }
+        if first && !removed.is_empty() {
+            self.write_batch(Vec::new(), &removed, &mut stats)?;
+        }
+        let mut txn = self.store.write_txn()?;
+        self.store.set_scan_complete(&mut txn, true)?;
+        txn.commit()?;
+        progress.end();
+        tracing::info!(
+            target: "sg::index",
+            "scan: {} files seen, {} changed, {} removed in {:?}",
+            stats.files_seen, stats.files_changed, stats.files_removed, t.elapsed()
+        );
+        Ok(stats)
+    }
+
+    /// Indexes the text of one file given by the caller (an editor buffer or a watcher event), or removes
+    /// the file when `text` is `None`. Returns the new chunk ids.
+    pub fn update_file(&self, rel: &str, text: Option<&str>) -> Result<Vec<ChunkId>> {
+        let mut stats = UpdateStats::default();
+        match text {
+            Some(text) => {
+                let p = self.prepare_text(rel, 0, text);
+                self.write_batch(vec![p], &[], &mut stats)
+            }
+            None => self.write_batch(Vec::new(), &[rel.to_owned()], &mut stats),
+        }
+    }
+
+    /// Chunks that have no vector yet, as (id, embedding text, hash), deduplicated by hash.
+    fn pending_embeddings(&self) -> Result<Vec<(ChunkId, String, ContentHash)>> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(Vec::new());
+        };
+        let model = embedder.fingerprint();
+        let vs = self.vectors();
+        let txn = self.store.read_txn()?;
+        let ctxn = self.cache.read_txn()?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut hits = Vec::new();
+        self.store.for_each_chunk(&txn, |id, rec| {
+            if vs.contains(id) {
+                return Ok(());
+            }
+            if let Some(v) = self.cache.get(&ctxn, model, rec.hash)? {
+                hits.push((id, v.into_owned()));
+            } else if seen.insert(rec.hash) {
+                out.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash));
+            } else {
+                hits.push((id, Vec::new()));
+            }
+            Ok(())
+        })?;
+        drop(txn);
+        drop(ctxn);
+        if !hits.is_empty() {
+            let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
+            let vs = Arc::make_mut(&mut guard);
+            for (id, v) in hits.iter().filter(|(_, v)| !v.is_empty()) {
+                vs.insert(*id, v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Embeds every chunk that has no vector yet, in batches written to the cache as they finish (a
+    /// killed process loses at most one batch). Returns how many chunks the model embedded.
+    pub fn embed_pending(&self, progress: &dyn Progress) -> Result<usize> {
+        Ok(self.embed_pending_with(progress, &|| false)?.0)
+    }
+
+    /// Like [`Workspace::embed_pending`], but stops between batches when `interrupt` returns true.
+    /// Returns the number of chunks embedded and whether nothing is left to embed.
+    pub fn embed_pending_with(
+        &self,
+        progress: &dyn Progress,
+        interrupt: &dyn Fn() -> bool,
+    ) -> Result<(usize, bool)> {
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok((0, true));
+        };
+        let model = embedder.fingerprint();
+        let mut pending = self.pending_embeddings()?;
+        if pending.is_empty() {
+            // Duplicates of cached texts may still lack vectors in memory.
+            if self.vectors().len() as u64 != self.status()?.chunks {
+                self.load_vectors()?;
+            }
+            return Ok((0, true));
+        }
+        let t = Instant::now();
+        pending.sort_by_key(|(_, text, _)| text.len());
+        progress.begin(Phase::Embed, pending.len() as u64);
+        let mut done = 0usize;
+        let batch_size = self.config().embed_batch.max(1);
+        let mut complete = true;
+        for batch in pending.chunks(batch_size) {
+            if interrupt() {
+                complete = false;
+                break;
+            }
+            let texts: Vec<&str> = batch.iter().map(|(_, t, _)| t.as_str()).collect();
+            let vecs = embedder.embed_documents(&texts)?;
+            let items: Vec<(ContentHash, &[f32])> = batch
+                .iter()
+                .zip(&vecs)
+                .map(|((_, _, h), v)| (*h, v.as_slice()))
+                .collect();
+            self.cache.put_many(model, &items)?;
+            {
+                let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
+                let vs = Arc::make_mut(&mut guard);
+                for ((id, _, _), v) in batch.iter().zip(&vecs) {
+                    vs.insert(*id, v);
+                }
+            }
+            done += batch.len();
+            progress.report(done as u64);
+        }
+        progress.end();
+        // Chunks sharing a hash with an embedded one pick up the cached vector.
+        self.load_vectors()?;
+        tracing::info!(target: "sg::index", "embedded {done} chunks in {:?}", t.elapsed());
+        Ok((done, complete))
+    }
+
+    /// The symbol table (loaded from the store on first use, then kept up to date by writes).
+    pub fn symbol_table(&self) -> Result<Arc<SymbolTable>> {
+        if let Some(t) = self
+            .symbols
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Ok(t.clone());
+        }
+        let mut guard = self.symbols.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = guard.as_ref() {
+            return Ok(t.clone());
+        }
+        let txn = self.store.read_txn()?;
+        let paths: HashMap<FileId, String> = self
+            .store
+            .files(&txn)?
+            .into_iter()
+            .map(|(id, r)| (id, r.path))
+            .collect();
+        let mut table = SymbolTable::default();
+        self.store.for_each_symbols(&txn, |fid, syms| {
+            if let Some(p) = paths.get(&fid) {
+                table.set_file(fid, p, syms);
+            }
+        })?;
+        let table = Arc::new(table);
+        *guard = Some(table.clone());
+        Ok(table)
+    }
+
+    /// The path of a file id.
+    pub fn path_of(&self, txn: &heed::RoTxn, id: FileId) -> Result<Option<String>> {
+        Ok(self.store.file(txn, id)?.map(|r| r.path))
+    }
+}

@@ -1,0 +1,301 @@
+//! Answers a search against a workspace: runs the lexical and semantic retrievers on a snapshot, hands
+//! the candidates to [`crate::search::rank`], filters, and hydrates results with paths, ranges and
+//! snippets.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::chunk::ChunkKind;
+use crate::ids::{ChunkId, FileId};
+use crate::index::{IndexStatus, Workspace};
+use crate::lexical::LexQuery;
+use crate::search::{self, CandidateInfo, Mode, RankConfig, SearchContext, Signals};
+use crate::store::ChunkRecord;
+use crate::syntax::Language;
+
+/// A search request.
+#[derive(Clone, Debug)]
+pub struct SearchRequest {
+    /// The query text.
+    pub query: String,
+    /// How many results at most.
+    pub limit: usize,
+    /// Which retrievers.
+    pub mode: Mode,
+    /// Only paths matching one of these globs (all when empty).
+    pub paths: Vec<String>,
+    /// Only these languages (all when empty).
+    pub languages: Vec<Language>,
+    /// Only these kinds (all when empty).
+    pub kinds: Vec<ChunkKind>,
+    /// Editor context.
+    pub context: SearchContext,
+}
+
+impl SearchRequest {
+    /// A hybrid request for `query` with default settings.
+    pub fn new(query: impl Into<String>, limit: usize) -> Self {
+        SearchRequest {
+            query: query.into(),
+            limit,
+            mode: Mode::Hybrid,
+            paths: Vec::new(),
+            languages: Vec::new(),
+            kinds: Vec::new(),
+            context: SearchContext::default(),
+        }
+    }
+}
+
+/// One result.
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    /// The chunk.
+    pub chunk: ChunkId,
+    /// Path relative to the workspace root.
+    pub path: String,
+    /// First line, 1-based.
+    pub start_line: u32,
+    /// Last line, 1-based, inclusive.
+    pub end_line: u32,
+    /// Byte range in the file.
+    pub byte_range: (u32, u32),
+    /// Symbol name.
+    pub symbol: Option<String>,
+    /// Enclosing symbols.
+    pub enclosing: String,
+    /// Kind.
+    pub kind: ChunkKind,
+    /// Language.
+    pub language: Language,
+    /// Final score.
+    pub score: f32,
+    /// A few lines of the chunk: the ones that best match the query.
+    pub snippet: String,
+    /// Score breakdown.
+    pub signals: Signals,
+}
+
+/// A search's answer.
+#[derive(Clone, Debug)]
+pub struct SearchResponse {
+    /// Results, best first.
+    pub hits: Vec<SearchHit>,
+    /// The mode actually used (hybrid falls back to lexical without vectors).
+    pub mode: Mode,
+    /// Time spent.
+    pub elapsed: Duration,
+    /// Completeness of the index when the search ran.
+    pub status: IndexStatus,
+    /// Why the search was degraded, if it was (e.g. no embedder).
+    pub note: Option<String>,
+}
+
+/// Candidates taken from each retriever before fusion.
+const CANDIDATES: usize = 100;
+
+fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| anyhow::anyhow!("invalid path glob {g:?}: {e}"))?);
+        if !g.contains('/') {
+            b.add(
+                Glob::new(&format!("**/{g}"))
+                    .map_err(|e| anyhow::anyhow!("invalid path glob {g:?}: {e}"))?,
+            );
+        }
+    }
+    Ok(Some(b.build()?))
+}
+
+/// The lines of `text` that share the most words with the query, up to `max_lines` consecutive lines.
+pub fn snippet(text: &str, query: &str, max_lines: usize) -> String {
+    let terms: Vec<String> = crate::lexical::query_terms(query);
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let score = |l: &str| {
+        let lower = l.to_lowercase();
+        terms.iter().filter(|t| lower.contains(t.as_str())).count()
+    };
+    let first_code = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
+    let start = (0..lines.len())
+        .max_by_key(|&i| (score(lines[i]), std::cmp::Reverse(i)))
+        .filter(|&i| score(lines[i]) > 0)
+        .unwrap_or(first_code);
+    lines[start..]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .take(max_lines)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Workspace {
+    /// Runs a search on the current state of the index.
+    pub fn search(&self, req: &SearchRequest, rank_cfg: &RankConfig) -> Result<SearchResponse> {
+        let t = Instant::now();
+        let globs = build_globs(&req.paths)?;
+        let filtered = globs.is_some() || !req.languages.is_empty() || !req.kinds.is_empty();
+        let k = if filtered { CANDIDATES * 5 } else { CANDIDATES };
+        let mut note = None;
+        let mut mode = req.mode;
+
+        let lexical = if mode != Mode::Semantic {
+            let searcher = self.lexical().searcher();
+            searcher
+                .search(&LexQuery {
+                    text: &req.query,
+                    limit: k,
+                })?
+                .into_iter()
+                .map(|h| (ChunkId(h.chunk_id), h.score))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let vectors = self.vectors();
+        let semantic: Vec<(ChunkId, f32)> = if mode != Mode::Lexical {
+            match self.embedder() {
+                Some(e) if !vectors.is_empty() => match e.embed_query(&req.query) {
+                    Ok(q) => vectors.top_k(&q, k),
+                    Err(err) => {
+                        note = Some(format!("semantic search unavailable: {err:#}"));
+                        Vec::new()
+                    }
+                },
+                Some(_) => {
+                    note = Some("no chunk is embedded yet; lexical results only".into());
+                    Vec::new()
+                }
+                None => {
+                    note = Some("no embedding model loaded; lexical results only".into());
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        if mode == Mode::Hybrid && semantic.is_empty() {
+            mode = Mode::Lexical;
+        }
+
+        let txn = self.store().read_txn()?;
+        let mut records: HashMap<ChunkId, ChunkRecord> = HashMap::new();
+        let mut paths: HashMap<FileId, String> = HashMap::new();
+        for (id, _) in lexical.iter().chain(&semantic) {
+            if records.contains_key(id) {
+                continue;
+            }
+            let Some(rec) = self.store().chunk(&txn, *id)? else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(slot) = paths.entry(rec.file) {
+                match self.store().file(&txn, rec.file)? {
+                    Some(f) => {
+                        slot.insert(f.path);
+                    }
+                    None => continue,
+                }
+            }
+            let path = &paths[&rec.file];
+            if globs.as_ref().is_some_and(|g| !g.is_match(path))
+                || (!req.languages.is_empty() && !req.languages.contains(&rec.language))
+                || (!req.kinds.is_empty() && !req.kinds.contains(&rec.kind))
+            {
+                continue;
+            }
+            records.insert(*id, rec);
+        }
+        drop(txn);
+        let info: HashMap<ChunkId, CandidateInfo<'_>> = records
+            .iter()
+            .map(|(id, r)| {
+                (
+                    *id,
+                    CandidateInfo {
+                        id: *id,
+                        path: &paths[&r.file],
+                        symbol: r.symbol.as_deref(),
+                        kind: r.kind,
+                        language: r.language,
+                        start_line: r.start_line,
+                        end_line: r.end_line,
+                    },
+                )
+            })
+            .collect();
+        let ranked = search::rank(
+            &req.query,
+            mode,
+            &lexical,
+            &semantic,
+            &info,
+            &req.context,
+            rank_cfg,
+            req.limit,
+        );
+        let hits = ranked
+            .into_iter()
+            .map(|r| {
+                let rec = &records[&r.id];
+                SearchHit {
+                    chunk: r.id,
+                    path: paths[&rec.file].clone(),
+                    start_line: rec.start_line,
+                    end_line: rec.end_line,
+                    byte_range: (rec.start_byte, rec.end_byte),
+                    symbol: rec.symbol.clone(),
+                    enclosing: rec.enclosing.clone(),
+                    kind: rec.kind,
+                    language: rec.language,
+                    score: r.score,
+                    snippet: snippet(&rec.text, &req.query, 3),
+                    signals: r.signals,
+                }
+            })
+            .collect();
+        Ok(SearchResponse {
+            hits,
+            mode,
+            elapsed: t.elapsed(),
+            status: self.status()?,
+            note,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_prefers_matching_lines() {
+        let text = "/// Doc.\nfn retry_request(n: u32) {\n    let backoff = 2;\n    sleep(backoff);\n    send()\n}\n";
+        assert_eq!(
+            snippet(text, "backoff sleep", 2),
+            "    sleep(backoff);\n    send()"
+        );
+        assert_eq!(
+            snippet(text, "zzz", 2),
+            "/// Doc.\nfn retry_request(n: u32) {"
+        );
+        assert_eq!(snippet("", "x", 3), "");
+    }
+
+    #[test]
+    fn bad_globs_are_errors() {
+        assert!(build_globs(&["src/[".into()]).is_err());
+        let g = build_globs(&["*.rs".into()]).unwrap().unwrap();
+        assert!(g.is_match("src/deep/a.rs"));
+        assert!(!g.is_match("src/a.py"));
+    }
+}

@@ -1,0 +1,560 @@
+//! Ranking, pure over candidates: fuse lexical and semantic scores, apply ranking signals (symbol and
+//! file-name matches, definitions, test/vendored demotion, editor context), merge overlaps and diversify
+//! across files. No I/O: the caller fetches candidates and chunk records.
+
+use std::collections::HashMap;
+
+use crate::chunk::ChunkKind;
+use crate::ids::ChunkId;
+use crate::lexical::split_identifier;
+use crate::syntax::Language;
+
+/// Which retrievers a search uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// BM25 and vectors, fused.
+    #[default]
+    Hybrid,
+    /// BM25 only.
+    Lexical,
+    /// Vectors only.
+    Semantic,
+}
+
+impl Mode {
+    /// Parses `hybrid`, `lexical` or `semantic`.
+    pub fn from_name(s: &str) -> Option<Mode> {
+        match s {
+            "hybrid" => Some(Mode::Hybrid),
+            "lexical" | "bm25" | "keyword" => Some(Mode::Lexical),
+            "semantic" | "dense" | "vector" => Some(Mode::Semantic),
+            _ => None,
+        }
+    }
+
+    /// The mode's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Hybrid => "hybrid",
+            Mode::Lexical => "lexical",
+            Mode::Semantic => "semantic",
+        }
+    }
+}
+
+/// What kind of query the text looks like; the fusion weights depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryKind {
+    /// One or two identifier-like tokens (`parse_config`, `HttpClient`, `Foo::bar`).
+    Identifier,
+    /// Words.
+    NaturalLanguage,
+}
+
+/// Classifies a query: identifier-like when it is at most two tokens and one of them looks like code
+/// (underscores, inner capitals, `::`, `.` or `()`), or a single word that is not a plain English word.
+pub fn classify_query(q: &str) -> QueryKind {
+    let words: Vec<&str> = q.split_whitespace().collect();
+    if words.is_empty() || words.len() > 3 {
+        return QueryKind::NaturalLanguage;
+    }
+    let codey = |w: &str| {
+        w.contains('_')
+            || w.contains("::")
+            || w.contains('.')
+            || w.contains('(')
+            || w.contains('#')
+            || w.chars().skip(1).any(|c| c.is_uppercase())
+    };
+    if words.iter().any(|w| codey(w)) {
+        QueryKind::Identifier
+    } else {
+        QueryKind::NaturalLanguage
+    }
+}
+
+/// Tunable weights of the ranking. Defaults were chosen on the public benchmark (see
+/// `docs/benchmarks.md`).
+#[derive(Clone, Debug)]
+pub struct RankConfig {
+    /// Weight of the normalised lexical score for natural-language queries (semantic gets 1 − this).
+    pub lexical_weight_nl: f32,
+    /// Weight of the normalised lexical score for identifier queries.
+    pub lexical_weight_ident: f32,
+    /// Multiplier when the chunk's symbol equals a query identifier.
+    pub symbol_exact_boost: f32,
+    /// Multiplier when the chunk's symbol contains all of a query identifier's parts.
+    pub symbol_partial_boost: f32,
+    /// Multiplier when the file name (stem) matches a query word.
+    pub file_name_boost: f32,
+    /// Multiplier for definitions (functions, classes...) over windows and glue.
+    pub definition_boost: f32,
+    /// Multiplier for test, example, benchmark, generated and vendored code.
+    pub non_source_penalty: f32,
+    /// Score multiplier for the n-th extra result of the same file (`pow(n)`).
+    pub same_file_decay: f32,
+    /// Multiplier for chunks in open files (editor context).
+    pub open_file_boost: f32,
+    /// Multiplier for chunks in the current file.
+    pub current_file_boost: f32,
+    /// Multiplier for chunks in the current file's folder.
+    pub same_dir_boost: f32,
+}
+
+impl Default for RankConfig {
+    fn default() -> Self {
+        RankConfig {
+            lexical_weight_nl: 0.3,
+            lexical_weight_ident: 0.7,
+            symbol_exact_boost: 1.6,
+            symbol_partial_boost: 1.15,
+            file_name_boost: 1.2,
+            definition_boost: 1.05,
+            non_source_penalty: 0.75,
+            same_file_decay: 0.5,
+            open_file_boost: 1.1,
+            current_file_boost: 1.15,
+            same_dir_boost: 1.05,
+        }
+    }
+}
+
+/// Editor context for a query.
+#[derive(Clone, Debug, Default)]
+pub struct SearchContext {
+    /// The file being edited (relative path).
+    pub current_file: Option<String>,
+    /// Files open in the editor (relative paths).
+    pub open_files: Vec<String>,
+    /// A line range of the current file to leave out (the symbol under the cursor), 1-based inclusive.
+    pub exclude: Option<(String, u32, u32)>,
+}
+
+/// The facts about a candidate chunk that ranking needs.
+#[derive(Clone, Debug)]
+pub struct CandidateInfo<'a> {
+    /// The chunk.
+    pub id: ChunkId,
+    /// Its file's relative path.
+    pub path: &'a str,
+    /// Symbol name.
+    pub symbol: Option<&'a str>,
+    /// Kind.
+    pub kind: ChunkKind,
+    /// Language.
+    pub language: Language,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (1-based, inclusive).
+    pub end_line: u32,
+}
+
+/// The score breakdown of one result.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Signals {
+    /// Raw BM25 score, when the chunk was a lexical candidate.
+    pub lexical: Option<f32>,
+    /// Cosine similarity, when the chunk was a semantic candidate.
+    pub semantic: Option<f32>,
+    /// The fused score before boosts.
+    pub fused: f32,
+    /// Multipliers applied, by name.
+    pub boosts: Vec<(&'static str, f32)>,
+}
+
+/// One ranked chunk.
+#[derive(Clone, Debug)]
+pub struct Ranked {
+    /// The chunk.
+    pub id: ChunkId,
+    /// Final score.
+    pub score: f32,
+    /// How the score came about.
+    pub signals: Signals,
+}
+
+fn normalise(scores: &HashMap<ChunkId, f32>) -> HashMap<ChunkId, f32> {
+    let max = scores.values().copied().fold(0.0f32, f32::max).max(1e-6);
+    scores
+        .iter()
+        .map(|(id, s)| (*id, (s / max).max(0.0)))
+        .collect()
+}
+
+/// Whether a path is test, example, benchmark, generated or vendored code.
+pub fn is_non_source_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let segs: Vec<&str> = lower.split('/').collect();
+    let dirs = &segs[..segs.len().saturating_sub(1)];
+    let file = segs.last().copied().unwrap_or("");
+    let dir_hit = dirs.iter().any(|d| {
+        matches!(
+            *d,
+            "test"
+                | "tests"
+                | "testing"
+                | "__tests__"
+                | "spec"
+                | "specs"
+                | "example"
+                | "examples"
+                | "bench"
+                | "benches"
+                | "benchmark"
+                | "benchmarks"
+                | "fixtures"
+                | "testdata"
+                | "vendor"
+                | "third_party"
+                | "generated"
+                | "mocks"
+                | "docs_src"
+                | "sample"
+                | "samples"
+        )
+    });
+    let stem = file.split('.').next().unwrap_or("");
+    let file_hit = stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("_spec")
+        || stem == "conftest"
+        || file.contains(".test.")
+        || file.contains(".spec.")
+        || stem.ends_with("test") && stem.len() > 4 && file.ends_with(".java")
+        || stem.ends_with("tests") && file.ends_with(".cs")
+        || file.contains("_generated")
+        || file.contains(".generated.");
+    dir_hit || file_hit
+}
+
+fn query_mentions_tests(q: &str) -> bool {
+    let l = q.to_ascii_lowercase();
+    l.contains("test") || l.contains("spec") || l.contains("example") || l.contains("bench")
+}
+
+fn lower_parts(s: &str) -> Vec<String> {
+    split_identifier(s)
+        .into_iter()
+        .map(|p| p.to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Fuses and ranks candidates. `lexical` and `semantic` are the retrievers' (chunk, score) lists;
+/// `info` gives the facts about every candidate (candidates missing from it are dropped: their
+/// records vanished). Returns at most `limit` results, best first.
+#[allow(clippy::too_many_arguments)]
+pub fn rank(
+    query: &str,
+    mode: Mode,
+    lexical: &[(ChunkId, f32)],
+    semantic: &[(ChunkId, f32)],
+    info: &HashMap<ChunkId, CandidateInfo<'_>>,
+    ctx: &SearchContext,
+    cfg: &RankConfig,
+    limit: usize,
+) -> Vec<Ranked> {
+    let kind = classify_query(query);
+    let w_lex = match (mode, kind) {
+        (Mode::Lexical, _) => 1.0,
+        (Mode::Semantic, _) => 0.0,
+        (Mode::Hybrid, QueryKind::Identifier) => cfg.lexical_weight_ident,
+        (Mode::Hybrid, QueryKind::NaturalLanguage) => cfg.lexical_weight_nl,
+    };
+    let w_lex = if semantic.is_empty() {
+        1.0
+    } else if lexical.is_empty() {
+        0.0
+    } else {
+        w_lex
+    };
+    let lex_raw: HashMap<ChunkId, f32> = lexical.iter().copied().collect();
+    let sem_raw: HashMap<ChunkId, f32> = semantic.iter().copied().collect();
+    let lex_n = normalise(&lex_raw);
+    let sem_n = normalise(&sem_raw);
+
+    let words: Vec<String> = query
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.len() >= 2)
+        .map(|w| w.to_string())
+        .collect();
+    let word_parts: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| lower_parts(w))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let tests_wanted = query_mentions_tests(query);
+    let current_dir = ctx
+        .current_file
+        .as_deref()
+        .map(|p| p.rsplit_once('/').map(|(d, _)| d).unwrap_or(""));
+
+    let mut ranked: Vec<Ranked> = Vec::new();
+    let mut ids: Vec<ChunkId> = lex_raw.keys().chain(sem_raw.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        let Some(c) = info.get(&id) else { continue };
+        if let Some((p, s, e)) = &ctx.exclude
+            && c.path == p
+            && c.start_line <= *e
+            && c.end_line >= *s
+        {
+            continue;
+        }
+        let l = lex_n.get(&id).copied().unwrap_or(0.0);
+        let s = sem_n.get(&id).copied().unwrap_or(0.0);
+        let fused = w_lex * l + (1.0 - w_lex) * s;
+        let mut signals = Signals {
+            lexical: lex_raw.get(&id).copied(),
+            semantic: sem_raw.get(&id).copied(),
+            fused,
+            boosts: Vec::new(),
+        };
+        let mut score = fused;
+        let mut boost = |name: &'static str, f: f32, score: &mut f32| {
+            *score *= f;
+            signals.boosts.push((name, f));
+        };
+        if let Some(sym) = c.symbol {
+            let sym_lower = sym.to_lowercase();
+            if words_lower.contains(&sym_lower) {
+                boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
+            } else {
+                let sym_parts = lower_parts(sym);
+                if word_parts
+                    .iter()
+                    .any(|wp| wp.len() > 1 && wp.iter().all(|p| sym_parts.contains(p)))
+                {
+                    boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
+                }
+            }
+        }
+        let file = c.path.rsplit('/').next().unwrap_or(c.path);
+        let stem = file.split('.').next().unwrap_or(file).to_lowercase();
+        let stem_parts = lower_parts(&stem);
+        if !stem.is_empty()
+            && (words_lower.iter().any(|w| {
+                *w == stem || (w.len() >= 4 && stem_parts.len() > 1 && stem_parts.contains(w))
+            }))
+        {
+            boost("file_name", cfg.file_name_boost, &mut score);
+        }
+        if c.kind.is_definition() {
+            boost("definition", cfg.definition_boost, &mut score);
+        }
+        if !tests_wanted && is_non_source_path(c.path) {
+            boost("non_source", cfg.non_source_penalty, &mut score);
+        }
+        if ctx.current_file.as_deref() == Some(c.path) {
+            boost("current_file", cfg.current_file_boost, &mut score);
+        } else if ctx.open_files.iter().any(|f| f == c.path) {
+            boost("open_file", cfg.open_file_boost, &mut score);
+        } else if let Some(dir) = current_dir
+            && c.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("") == dir
+        {
+            boost("same_dir", cfg.same_dir_boost, &mut score);
+        }
+        ranked.push(Ranked { id, score, signals });
+    }
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+
+    // Merge overlapping chunks of one file (keep the better) and decay repeated files.
+    let mut kept: Vec<Ranked> = Vec::new();
+    let mut per_file: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    for r in ranked {
+        let c = &info[&r.id];
+        let spans = per_file.entry(c.path).or_default();
+        if spans
+            .iter()
+            .any(|(s, e)| c.start_line <= *e && c.end_line >= *s)
+        {
+            continue;
+        }
+        let n = spans.len() as i32;
+        spans.push((c.start_line, c.end_line));
+        let mut r = r;
+        if n > 0 {
+            let f = cfg.same_file_decay.powi(n);
+            r.score *= f;
+            r.signals.boosts.push(("same_file", f));
+        }
+        kept.push(r);
+    }
+    kept.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    kept.truncate(limit);
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info<'a>(
+        id: u32,
+        path: &'a str,
+        symbol: Option<&'a str>,
+        kind: ChunkKind,
+        lines: (u32, u32),
+    ) -> CandidateInfo<'a> {
+        CandidateInfo {
+            id: ChunkId(id),
+            path,
+            symbol,
+            kind,
+            language: Language::Rust,
+            start_line: lines.0,
+            end_line: lines.1,
+        }
+    }
+
+    fn ids(r: &[Ranked]) -> Vec<u32> {
+        r.iter().map(|x| x.id.0).collect()
+    }
+
+    #[test]
+    fn classifies_queries() {
+        assert_eq!(classify_query("parse_config"), QueryKind::Identifier);
+        assert_eq!(classify_query("HttpClient"), QueryKind::Identifier);
+        assert_eq!(classify_query("Foo::bar"), QueryKind::Identifier);
+        assert_eq!(
+            classify_query("where do we retry failed http requests"),
+            QueryKind::NaturalLanguage
+        );
+        assert_eq!(classify_query("retry"), QueryKind::NaturalLanguage);
+        assert_eq!(classify_query(""), QueryKind::NaturalLanguage);
+    }
+
+    #[test]
+    fn exact_symbol_beats_a_mention_and_tests_are_demoted() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "src/app.rs", Some("main"), ChunkKind::Function, (1, 10)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(
+                2,
+                "src/config.rs",
+                Some("parse_config"),
+                ChunkKind::Function,
+                (5, 30),
+            ),
+        );
+        m.insert(
+            ChunkId(3),
+            info(
+                3,
+                "tests/config_test.rs",
+                Some("parse_config_works"),
+                ChunkKind::Function,
+                (1, 9),
+            ),
+        );
+        let lex = [(ChunkId(1), 10.0), (ChunkId(3), 9.5), (ChunkId(2), 9.0)];
+        let r = rank(
+            "parse_config",
+            Mode::Lexical,
+            &lex,
+            &[],
+            &m,
+            &SearchContext::default(),
+            &RankConfig::default(),
+            10,
+        );
+        assert_eq!(ids(&r), vec![2, 1, 3]);
+        assert!(
+            r[0].signals
+                .boosts
+                .iter()
+                .any(|(n, _)| *n == "symbol_exact")
+        );
+    }
+
+    #[test]
+    fn overlapping_chunks_merge_and_files_diversify() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "a.rs", None, ChunkKind::Window, (1, 40)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(2, "a.rs", None, ChunkKind::Window, (35, 80)),
+        );
+        m.insert(
+            ChunkId(3),
+            info(3, "a.rs", None, ChunkKind::Window, (81, 120)),
+        );
+        m.insert(
+            ChunkId(4),
+            info(4, "b.rs", None, ChunkKind::Window, (1, 40)),
+        );
+        let sem = [
+            (ChunkId(1), 0.9),
+            (ChunkId(2), 0.89),
+            (ChunkId(3), 0.88),
+            (ChunkId(4), 0.6),
+        ];
+        let r = rank(
+            "open a socket",
+            Mode::Semantic,
+            &[],
+            &sem,
+            &m,
+            &SearchContext::default(),
+            &RankConfig::default(),
+            10,
+        );
+        // 2 overlaps 1 and is dropped; 3 is a second result of a.rs and decays below b.rs.
+        assert_eq!(ids(&r), vec![1, 4, 3]);
+    }
+
+    #[test]
+    fn context_boosts_open_files_and_excludes_the_cursor() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "src/x.rs", Some("a"), ChunkKind::Function, (1, 10)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(2, "src/y.rs", Some("b"), ChunkKind::Function, (1, 10)),
+        );
+        m.insert(
+            ChunkId(3),
+            info(3, "src/z.rs", Some("c"), ChunkKind::Function, (20, 30)),
+        );
+        let sem = [(ChunkId(1), 0.80), (ChunkId(2), 0.79), (ChunkId(3), 0.95)];
+        let ctx = SearchContext {
+            current_file: Some("src/z.rs".into()),
+            open_files: vec!["src/y.rs".into()],
+            exclude: Some(("src/z.rs".into(), 25, 25)),
+        };
+        let r = rank(
+            "thing",
+            Mode::Semantic,
+            &[],
+            &sem,
+            &m,
+            &ctx,
+            &RankConfig::default(),
+            10,
+        );
+        assert_eq!(ids(&r), vec![2, 1]);
+    }
+
+    #[test]
+    fn non_source_paths() {
+        assert!(is_non_source_path("tests/it.rs"));
+        assert!(is_non_source_path("src/foo_test.go"));
+        assert!(is_non_source_path("pkg/a.spec.ts"));
+        assert!(is_non_source_path("examples/demo.py"));
+        assert!(is_non_source_path("src/test_utils.py"));
+        assert!(!is_non_source_path("src/attestation.rs"));
+        assert!(!is_non_source_path("src/contest/main.rs"));
+    }
+}

@@ -1,0 +1,317 @@
+//! Symbol search by name: an in-memory table of every definition in a workspace, ranked exact >
+//! prefix > word-part > subsequence, then by closeness to the current file. Pure: no I/O.
+
+use std::collections::HashMap;
+
+use crate::chunk::ChunkKind;
+use crate::ids::FileId;
+use crate::store::SymbolRecord;
+
+/// One definition in the table.
+#[derive(Clone, Debug)]
+pub struct SymbolEntry {
+    /// The name as written.
+    pub name: String,
+    lower: String,
+    /// Kind of definition.
+    pub kind: ChunkKind,
+    /// Enclosing definition's name.
+    pub container: Option<String>,
+    /// The file.
+    pub file: FileId,
+    /// First line, 1-based.
+    pub start_line: u32,
+    /// Last line, 1-based, inclusive.
+    pub end_line: u32,
+}
+
+/// How well a name matches a query, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchKind {
+    /// Same name, same case.
+    Exact,
+    /// Same name ignoring case and `_`/`-` (`parse_config` ~ `ParseConfig`).
+    ExactIgnoreCase,
+    /// The name starts with the query.
+    Prefix,
+    /// A word part of the name (`snake_case`/`camelCase`) starts with the query.
+    WordPrefix,
+    /// The name contains the query.
+    Substring,
+    /// The query's characters appear in order in the name.
+    Subsequence,
+}
+
+/// A ranked symbol.
+#[derive(Clone, Debug)]
+pub struct SymbolHit<'a> {
+    /// The definition.
+    pub entry: &'a SymbolEntry,
+    /// How it matched.
+    pub matched: MatchKind,
+}
+
+/// Every definition of a workspace, grouped by file.
+#[derive(Clone, Debug, Default)]
+pub struct SymbolTable {
+    by_file: HashMap<FileId, Vec<SymbolEntry>>,
+    paths: HashMap<FileId, String>,
+    len: usize,
+}
+
+fn is_subsequence(needle: &str, hay: &str) -> bool {
+    let mut it = hay.chars();
+    needle.chars().all(|c| it.any(|h| h == c))
+}
+
+fn word_starts(name: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes: Vec<char> = name.chars().collect();
+    let mut out = Vec::new();
+    let mut byte = 0;
+    for (i, c) in bytes.iter().enumerate() {
+        let prev = if i > 0 { Some(bytes[i - 1]) } else { None };
+        let start = match prev {
+            None => true,
+            Some(p) => {
+                (!p.is_alphanumeric() && c.is_alphanumeric())
+                    || (p.is_lowercase() && c.is_uppercase())
+            }
+        };
+        if start {
+            out.push(byte);
+        }
+        byte += c.len_utf8();
+    }
+    out.into_iter()
+}
+
+/// Classifies how `name` matches `query` (`query_lower` is the query lowercased).
+pub fn match_name(
+    name: &str,
+    name_lower: &str,
+    query: &str,
+    query_lower: &str,
+) -> Option<MatchKind> {
+    if query.is_empty() {
+        return Some(MatchKind::Subsequence);
+    }
+    if name == query {
+        return Some(MatchKind::Exact);
+    }
+    let strip = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .collect::<String>()
+    };
+    if name_lower == query_lower || strip(name_lower) == strip(query_lower) {
+        return Some(MatchKind::ExactIgnoreCase);
+    }
+    if name_lower.starts_with(query_lower) {
+        return Some(MatchKind::Prefix);
+    }
+    if word_starts(name).any(|i| {
+        name_lower
+            .get(i..)
+            .is_some_and(|s| s.starts_with(query_lower))
+    }) {
+        return Some(MatchKind::WordPrefix);
+    }
+    if name_lower.contains(query_lower) {
+        return Some(MatchKind::Substring);
+    }
+    let q: String = query_lower
+        .chars()
+        .filter(|c| *c != '_' && *c != ' ')
+        .collect();
+    if q.len() >= 2 && is_subsequence(&q, name_lower) {
+        return Some(MatchKind::Subsequence);
+    }
+    None
+}
+
+/// Length of the common folder prefix of two paths, in segments.
+fn shared_dirs(a: &str, b: &str) -> usize {
+    a.split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+impl SymbolTable {
+    /// Number of definitions.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Replaces the definitions of one file.
+    pub fn set_file(&mut self, file: FileId, path: &str, symbols: Vec<SymbolRecord>) {
+        self.remove_file(file);
+        let entries: Vec<SymbolEntry> = symbols
+            .into_iter()
+            .map(|s| SymbolEntry {
+                lower: s.name.to_lowercase(),
+                name: s.name,
+                kind: s.kind,
+                container: s.container,
+                file,
+                start_line: s.start_line,
+                end_line: s.end_line,
+            })
+            .collect();
+        self.len += entries.len();
+        self.by_file.insert(file, entries);
+        self.paths.insert(file, path.to_owned());
+    }
+
+    /// Drops the definitions of one file.
+    pub fn remove_file(&mut self, file: FileId) {
+        if let Some(old) = self.by_file.remove(&file) {
+            self.len -= old.len();
+        }
+        self.paths.remove(&file);
+    }
+
+    /// The path of a file in the table.
+    pub fn path(&self, file: FileId) -> Option<&str> {
+        self.paths.get(&file).map(String::as_str)
+    }
+
+    /// Definitions matching `query`, best first: match quality, then the current file, then folders shared
+    /// with it, then shorter names, then source before tests.
+    pub fn search(&self, query: &str, limit: usize, current: Option<&str>) -> Vec<SymbolHit<'_>> {
+        let query = query.trim();
+        let ql = query.to_lowercase();
+        let mut hits: Vec<(MatchKind, usize, bool, usize, &SymbolEntry)> = Vec::new();
+        for (file, entries) in &self.by_file {
+            let path = self.paths.get(file).map(String::as_str).unwrap_or("");
+            let near = current
+                .map(|c| {
+                    if c == path {
+                        usize::MAX
+                    } else {
+                        shared_dirs(c, path)
+                    }
+                })
+                .unwrap_or(0);
+            let test = crate::search::is_non_source_path(path);
+            for e in entries {
+                if let Some(m) = match_name(&e.name, &e.lower, query, &ql) {
+                    hits.push((m, near, test, e.name.len(), e));
+                }
+            }
+        }
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.cmp(&a.1))
+                .then(a.2.cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+                .then_with(|| self.paths[&a.4.file].cmp(&self.paths[&b.4.file]))
+                .then(a.4.start_line.cmp(&b.4.start_line))
+        });
+        hits.truncate(limit);
+        hits.into_iter()
+            .map(|(m, _, _, _, e)| SymbolHit {
+                entry: e,
+                matched: m,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(name: &str, kind: ChunkKind, line: u32) -> SymbolRecord {
+        SymbolRecord {
+            name: name.into(),
+            kind,
+            container: None,
+            start_line: line,
+            end_line: line + 3,
+        }
+    }
+
+    #[test]
+    fn ranks_exact_then_prefix_then_fuzzy() {
+        let mut t = SymbolTable::default();
+        t.set_file(
+            FileId(1),
+            "src/config.rs",
+            vec![
+                rec("parse_config_file", ChunkKind::Function, 1),
+                rec("parse_config", ChunkKind::Function, 10),
+                rec("reparse_config", ChunkKind::Function, 20),
+                rec("ParseConfig", ChunkKind::Struct, 30),
+                rec("print_cfg", ChunkKind::Function, 40),
+            ],
+        );
+        let names: Vec<_> = t
+            .search("parse_config", 10, None)
+            .iter()
+            .map(|h| h.entry.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "parse_config",
+                "ParseConfig",
+                "parse_config_file",
+                "reparse_config"
+            ]
+        );
+        let hits = t.search("parsecfg", 10, None);
+        assert!(hits.iter().all(|h| h.matched == MatchKind::Subsequence));
+        let names: Vec<_> = t
+            .search("ParseConfig", 2, None)
+            .iter()
+            .map(|h| h.entry.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["ParseConfig", "parse_config"]);
+        let names: Vec<_> = t
+            .search("config", 10, None)
+            .iter()
+            .map(|h| (h.entry.name.as_str(), h.matched))
+            .collect();
+        assert_eq!(names[0], ("ParseConfig", MatchKind::WordPrefix));
+    }
+
+    #[test]
+    fn nearer_files_rank_first_and_tests_last() {
+        let mut t = SymbolTable::default();
+        t.set_file(
+            FileId(1),
+            "tests/run.rs",
+            vec![rec("run", ChunkKind::Function, 1)],
+        );
+        t.set_file(
+            FileId(2),
+            "src/a/run.rs",
+            vec![rec("run", ChunkKind::Function, 1)],
+        );
+        t.set_file(
+            FileId(3),
+            "src/b/run.rs",
+            vec![rec("run", ChunkKind::Function, 1)],
+        );
+        let files: Vec<_> = t
+            .search("run", 10, Some("src/b/main.rs"))
+            .iter()
+            .map(|h| h.entry.file.0)
+            .collect();
+        assert_eq!(files, vec![3, 2, 1]);
+        t.remove_file(FileId(3));
+        assert_eq!(t.len(), 2);
+        let files: Vec<_> = t
+            .search("run", 10, None)
+            .iter()
+            .map(|h| h.entry.file.0)
+            .collect();
+        assert_eq!(files, vec![2, 1]);
+    }
+}

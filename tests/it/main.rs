@@ -1,0 +1,6 @@
+//! Integration tests: one binary, modules per area, fixtures written as strings.
+
+mod support;
+
+mod cli;
+mod engine;
