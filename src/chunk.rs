@@ -142,6 +142,10 @@ pub struct ChunkConfig {
     pub window_lines: usize,
     /// How many lines consecutive windows of one split definition share. Default 5.
     pub overlap_lines: usize,
+    /// Neighbouring chunks of one scope (small functions, methods, glue) are packed together while the
+    /// result stays within this many bytes; 0 keeps every definition apart. Default 1500. The symbol
+    /// table still lists every definition with its own range.
+    pub pack_chars: usize,
 }
 
 impl Default for ChunkConfig {
@@ -151,6 +155,7 @@ impl Default for ChunkConfig {
             min_chars: 200,
             window_lines: 40,
             overlap_lines: 5,
+            pack_chars: 1500,
         }
     }
 }
@@ -165,6 +170,7 @@ impl ChunkConfig {
             min_chars: self.min_chars.min(max_chars),
             window_lines,
             overlap_lines: self.overlap_lines.min(window_lines / 2),
+            pack_chars: self.pack_chars.min(max_chars),
         }
     }
 }
@@ -189,6 +195,8 @@ pub struct Chunk {
     pub enclosing: String,
     /// The exact source text of `start_byte..end_byte`.
     pub text: String,
+    /// Other definitions packed into this chunk besides `symbol` (see [`ChunkConfig::pack_chars`]).
+    pub also: Vec<String>,
 }
 
 /// A named definition, for workspace-symbol search.
@@ -244,7 +252,65 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
     }
     let mut chunks = cx.chunks;
     chunks.sort_by_key(|c| (c.start_byte, c.end_byte));
+    if cfg.pack_chars > 0 {
+        chunks = pack(chunks, text, cfg.pack_chars);
+    }
     Analysis { chunks, symbols }
+}
+
+/// The scope a chunk sits in: its `enclosing` chain without its own label.
+fn parent_scope(c: &Chunk) -> &str {
+    if c.symbol.is_none() {
+        return &c.enclosing;
+    }
+    c.enclosing.rsplit_once(" > ").map(|(p, _)| p).unwrap_or("")
+}
+
+/// Packs neighbouring, non-overlapping chunks of the same scope while the packed span stays within
+/// `limit` bytes. A packed chunk is named after its largest definition; the others go to `also`.
+fn pack(chunks: Vec<Chunk>, text: &str, limit: usize) -> Vec<Chunk> {
+    let mut out: Vec<Chunk> = Vec::with_capacity(chunks.len());
+    // The byte size of the definition that names each packed chunk.
+    let mut named_size: Vec<usize> = Vec::with_capacity(chunks.len());
+    for c in chunks {
+        let size = (c.end_byte - c.start_byte) as usize;
+        if let Some(last) = out.last_mut() {
+            let fits = c.start_byte >= last.end_byte
+                && (c.end_byte - last.start_byte) as usize <= limit
+                && parent_scope(last) == parent_scope(&c)
+                && c.kind != ChunkKind::Window
+                && last.kind != ChunkKind::Window
+                && c.kind != ChunkKind::Section
+                && last.kind != ChunkKind::Section;
+            if fits {
+                let named = named_size.last_mut().expect("one size per chunk");
+                let scope = parent_scope(last).to_owned();
+                let (old_name, new_name) = (last.symbol.take(), c.symbol.clone());
+                let take_new = new_name.is_some() && (old_name.is_none() || size > *named);
+                if take_new {
+                    last.also.extend(old_name);
+                    last.symbol = new_name;
+                    last.kind = c.kind;
+                    last.enclosing = c.enclosing.clone();
+                    *named = size;
+                } else {
+                    last.symbol = old_name;
+                    last.also.extend(new_name);
+                    if last.symbol.is_none() {
+                        last.enclosing = scope;
+                    }
+                }
+                last.also.extend(c.also);
+                last.end_byte = c.end_byte;
+                last.end_line = c.end_line;
+                last.text = text[last.start_byte as usize..last.end_byte as usize].to_owned();
+                continue;
+            }
+        }
+        named_size.push(if c.symbol.is_some() { size } else { 0 });
+        out.push(c);
+    }
+    out
 }
 
 /// The chunks of one file: [`analyze`] without the symbols.
@@ -382,6 +448,7 @@ impl Cx<'_, '_> {
             kind,
             enclosing: enclosing.to_owned(),
             text: self.src.text[s..e].to_owned(),
+            also: Vec::new(),
         });
     }
 
@@ -1831,6 +1898,43 @@ mod tests {
 
     /// One line per chunk (`lines kind symbol | enclosing`), then one per symbol
     /// (`lines kind name < container`).
+    fn unpacked() -> ChunkConfig {
+        ChunkConfig {
+            pack_chars: 0,
+            ..ChunkConfig::default()
+        }
+    }
+
+    #[test]
+    fn small_neighbours_are_packed_and_every_symbol_is_kept() {
+        let text = "use std::io;\n\nfn a() -> u8 {\n    1\n}\n\nfn bb() -> u8 {\n    let x = 2;\n    x\n}\n\nstruct S;\n\nimpl S {\n    fn m(&self) {}\n}\n";
+        let a = analyze(Language::Rust, text, &ChunkConfig::default());
+        assert_eq!(a.chunks.len(), 1, "{:#?}", a.chunks);
+        let c = &a.chunks[0];
+        assert_eq!((c.start_line, c.end_line), (1, 16));
+        // Named after the largest definition; the others are listed.
+        assert_eq!(c.symbol.as_deref(), Some("bb"));
+        assert_eq!(
+            c.also,
+            vec!["a".to_string(), "S".to_string(), "S".to_string()]
+        );
+        assert_eq!(c.text, text.trim_end());
+        let names: Vec<&str> = a.symbols.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["a", "bb", "S", "S", "m"]);
+        // A limit below the total keeps pieces apart, and nothing overlaps or is lost.
+        let small = ChunkConfig {
+            pack_chars: 40,
+            ..ChunkConfig::default()
+        };
+        let a = analyze(Language::Rust, text, &small);
+        assert!(a.chunks.len() > 1);
+        assert!(
+            a.chunks
+                .windows(2)
+                .all(|w| w[0].end_byte <= w[1].start_byte)
+        );
+    }
+
     fn render(a: &Analysis) -> String {
         let mut out = String::new();
         for c in &a.chunks {
@@ -1860,7 +1964,7 @@ mod tests {
     }
 
     fn check(lang: Language, text: &str, expect: &str) {
-        let a = analyze(lang, text, &ChunkConfig::default());
+        let a = analyze(lang, text, &unpacked());
         assert_invariants(text, &a);
         let got = render(&a);
         assert!(
@@ -1876,7 +1980,7 @@ mod tests {
         let cfg = ChunkConfig {
             max_chars: 160,
             min_chars: 40,
-            ..ChunkConfig::default()
+            ..unpacked()
         };
         let a = analyze(lang, text, &cfg);
         assert_invariants(text, &a);
@@ -3033,6 +3137,7 @@ test "basic" {
                     min_chars: max_chars / 4,
                     window_lines: 8,
                     overlap_lines: 2,
+                    pack_chars: max_chars,
                 };
                 let a = analyze(lang, text, &cfg);
                 assert_invariants(text, &a);
@@ -3063,7 +3168,7 @@ test "basic" {
     #[test]
     fn large_impl_splits_into_header_and_methods() {
         let text = big_impl();
-        let a = analyze(Language::Rust, &text, &ChunkConfig::default());
+        let a = analyze(Language::Rust, &text, &unpacked());
         assert_invariants(&text, &a);
         let lines: Vec<String> = render(&a).lines().take(5).map(str::to_owned).collect();
         assert_eq!(
@@ -3116,7 +3221,7 @@ test "basic" {
         for i in 0..20 {
             text.push_str(&format!("    def m{i}(self, x):\n        y = x * {i} + self.limit\n        return \"value {i}\" + str(y) + \"padding padding padding\"\n\n"));
         }
-        let a = analyze(Language::Python, &text, &ChunkConfig::default());
+        let a = analyze(Language::Python, &text, &unpacked());
         assert_invariants(&text, &a);
         let r = render(&a);
         let lines: Vec<&str> = r.lines().take(3).collect();
@@ -3139,7 +3244,7 @@ test "basic" {
             ));
         }
         text.push_str("}\n");
-        let cfg = ChunkConfig::default();
+        let cfg = unpacked();
         let a = analyze(Language::Rust, &text, &cfg);
         assert_invariants(&text, &a);
         let ranges: Vec<(u32, u32)> = a
@@ -3225,7 +3330,7 @@ test "basic" {
             &text,
             &ChunkConfig {
                 max_chars: 400,
-                ..ChunkConfig::default()
+                ..unpacked()
             },
         );
         assert_invariants(&text, &a);
@@ -3253,7 +3358,7 @@ test "basic" {
             }
             text.push('\n');
         }
-        let a = analyze(Language::Text, &text, &ChunkConfig::default());
+        let a = analyze(Language::Text, &text, &unpacked());
         assert_invariants(&text, &a);
         let ranges: Vec<(u32, u32)> = a
             .chunks
@@ -3270,7 +3375,7 @@ test "basic" {
         // JSON and YAML go the same way.
         let json = "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n";
         assert_eq!(
-            render(&analyze(Language::Json, json, &ChunkConfig::default())),
+            render(&analyze(Language::Json, json, &unpacked())),
             "1-4 window - | \n--\n"
         );
     }
@@ -3278,15 +3383,12 @@ test "basic" {
     #[test]
     fn broken_syntax_still_chunks_and_loses_nothing() {
         let text = "fn ok() {\n    1\n}\n\nfn broken( {\n    let = ;\n}}}\n\nstruct After {\n    x: u8,\n}\n";
-        let a = analyze(Language::Rust, text, &ChunkConfig::default());
+        let a = analyze(Language::Rust, text, &unpacked());
         assert_invariants(text, &a);
         assert!(a.symbols.iter().any(|s| s.name == "ok"));
         assert!(a.symbols.iter().any(|s| s.name == "After"));
         let text = "def f(:\n  return ((\nclass\n";
-        assert_invariants(
-            text,
-            &analyze(Language::Python, text, &ChunkConfig::default()),
-        );
+        assert_invariants(text, &analyze(Language::Python, text, &unpacked()));
     }
 
     #[test]
@@ -3294,7 +3396,7 @@ test "basic" {
         for lang in Language::ALL {
             for text in ["", "   ", "\n\n\r\n\t\n"] {
                 assert_eq!(
-                    analyze(lang, text, &ChunkConfig::default()),
+                    analyze(lang, text, &unpacked()),
                     Analysis::default(),
                     "{lang}"
                 );
@@ -3306,7 +3408,7 @@ test "basic" {
     fn minified_five_megabyte_line() {
         let unit = "function a(b){return b+1};var c=a(2);";
         let text = unit.repeat(5 * 1024 * 1024 / unit.len() + 1);
-        let cfg = ChunkConfig::default();
+        let cfg = unpacked();
         for lang in [Language::JavaScript, Language::Text] {
             let start = std::time::Instant::now();
             let a = analyze(lang, &text, &cfg);
@@ -3332,7 +3434,7 @@ test "basic" {
             Language::Python,
             Language::Text,
         ] {
-            assert_invariants(text, &analyze(lang, text, &ChunkConfig::default()));
+            assert_invariants(text, &analyze(lang, text, &unpacked()));
         }
     }
 
@@ -3340,8 +3442,8 @@ test "basic" {
     fn crlf_line_numbers_match_lf() {
         for (lang, text) in fixtures() {
             let crlf = text.replace('\n', "\r\n");
-            let a = analyze(lang, text, &ChunkConfig::default());
-            let b = analyze(lang, &crlf, &ChunkConfig::default());
+            let a = analyze(lang, text, &unpacked());
+            let b = analyze(lang, &crlf, &unpacked());
             assert_invariants(&crlf, &b);
             assert_eq!(render(&a), render(&b), "{lang}");
             assert!(b.chunks.iter().all(|c| !c.text.ends_with('\r')));
@@ -3355,7 +3457,7 @@ test "basic" {
         for max_chars in [16, 17, 18, 19, 50, 100] {
             let cfg = ChunkConfig {
                 max_chars,
-                ..ChunkConfig::default()
+                ..unpacked()
             };
             for lang in [Language::Rust, Language::Text, Language::Markdown] {
                 let a = analyze(lang, &text, &cfg);
@@ -3368,7 +3470,7 @@ test "basic" {
             &one_line,
             &ChunkConfig {
                 max_chars: 18,
-                ..ChunkConfig::default()
+                ..unpacked()
             },
         );
         assert_invariants(&one_line, &a);
@@ -3388,14 +3490,14 @@ test "basic" {
                 && !ChunkKind::Window.is_definition()
         );
         assert_eq!(
-            chunk_file(Language::Rust, RUST, &ChunkConfig::default()),
-            analyze(Language::Rust, RUST, &ChunkConfig::default()).chunks
+            chunk_file(Language::Rust, RUST, &unpacked()),
+            analyze(Language::Rust, RUST, &unpacked()).chunks
         );
     }
 
     #[test]
     fn chunk_text_starts_at_doc_comments_and_attributes() {
-        let a = analyze(Language::Rust, RUST, &ChunkConfig::default());
+        let a = analyze(Language::Rust, RUST, &unpacked());
         let server = &a.chunks[0];
         assert!(
             server
@@ -3408,7 +3510,7 @@ test "basic" {
             .find(|c| c.symbol.as_deref() == Some("main"))
             .unwrap();
         assert!(main.text.starts_with("// Starts it.\nfn main()"));
-        let a = analyze(Language::Java, JAVA, &ChunkConfig::default());
+        let a = analyze(Language::Java, JAVA, &unpacked());
         let sym = a.symbols.iter().find(|s| s.name == "toString").unwrap();
         assert_eq!(
             (sym.start_line, sym.end_line),
@@ -3420,7 +3522,7 @@ test "basic" {
             ELIXIR,
             &ChunkConfig {
                 max_chars: 120,
-                ..ChunkConfig::default()
+                ..unpacked()
             },
         );
         let hello = a

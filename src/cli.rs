@@ -142,6 +142,11 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
     ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
 }
 
+/// Word pieces embedded per chunk. The default model was trained on 128-token inputs, and 128 embeds
+/// about 2.5× faster than 256 on a CPU (see docs/benchmarks.md); the head of a chunk (signature, doc
+/// comment, first statements) carries most of what a query matches.
+pub const DOC_MAX_TOKENS: usize = 128;
+
 /// Loads the embedding model: the given folder (an error if it fails) or the shipped default (a
 /// warning and lexical-only search if it is missing).
 pub fn load_embedder(

@@ -180,12 +180,24 @@ pub struct Workspace {
     symbols: RwLock<Option<Arc<SymbolTable>>>,
 }
 
-fn lexical_doc<'a>(id: ChunkId, rec: &'a ChunkRecord, path: &'a str) -> LexDoc<'a> {
+fn lexical_doc<'a>(
+    id: ChunkId,
+    rec: &'a ChunkRecord,
+    path: &'a str,
+    symbols: &'a mut String,
+) -> LexDoc<'a> {
+    symbols.clear();
+    for name in rec.symbol.iter().chain(&rec.also) {
+        if !symbols.is_empty() {
+            symbols.push(' ');
+        }
+        symbols.push_str(name);
+    }
     LexDoc {
         chunk_id: id.0,
         file_id: rec.file.0,
         path,
-        symbol: rec.symbol.as_deref(),
+        symbol: (!symbols.is_empty()).then_some(symbols.as_str()),
         enclosing: &rec.enclosing,
         kind: rec.kind.name(),
         language: rec.language.name(),
@@ -415,9 +427,10 @@ impl Workspace {
             .map(|(id, r)| (id, r.path))
             .collect();
         let mut n = 0usize;
+        let mut names = String::new();
         self.store.for_each_chunk(&txn, |id, rec| {
             let path = paths.get(&rec.file).map(String::as_str).unwrap_or("");
-            w.add(&lexical_doc(id, &rec, path))
+            w.add(&lexical_doc(id, &rec, path, &mut names))
                 .map_err(|_| crate::store::StoreError::Corrupt("lexical"))?;
             n += 1;
             Ok(())
@@ -549,6 +562,7 @@ impl Workspace {
                     enclosing: c.enclosing,
                     hash,
                     text: c.text,
+                    also: c.also,
                 };
                 self.store.put_chunk(&mut txn, id, &rec)?;
                 ids.push(id);
@@ -570,8 +584,9 @@ impl Workspace {
         }
         self.store.set_lexical_dirty(&mut txn, true)?;
         txn.commit()?;
+        let mut names = String::new();
         for (id, rec, path) in &docs {
-            w.add(&lexical_doc(*id, rec, path))?;
+            w.add(&lexical_doc(*id, rec, path, &mut names))?;
         }
         w.commit()?;
         self.lexical.reload()?;

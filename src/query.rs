@@ -225,6 +225,7 @@ impl Workspace {
                         id: *id,
                         path: &paths[&r.file],
                         symbol: r.symbol.as_deref(),
+                        also: &r.also,
                         kind: r.kind,
                         language: r.language,
                         start_line: r.start_line,
@@ -232,6 +233,12 @@ impl Workspace {
                     },
                 )
             })
+            .collect();
+        let words: Vec<String> = req
+            .query
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
             .collect();
         let ranked = search::rank(
             &req.query,
@@ -243,26 +250,47 @@ impl Workspace {
             rank_cfg,
             req.limit,
         );
-        let hits = ranked
-            .into_iter()
-            .map(|r| {
-                let rec = &records[&r.id];
-                SearchHit {
-                    chunk: r.id,
-                    path: paths[&rec.file].clone(),
-                    start_line: rec.start_line,
-                    end_line: rec.end_line,
-                    byte_range: (rec.start_byte, rec.end_byte),
-                    symbol: rec.symbol.clone(),
-                    enclosing: rec.enclosing.clone(),
-                    kind: rec.kind,
-                    language: rec.language,
-                    score: r.score,
-                    snippet: snippet(&rec.text, &req.query, 3),
-                    signals: r.signals,
-                }
-            })
-            .collect();
+        let txn = self.store().read_txn()?;
+        let mut hits = Vec::with_capacity(ranked.len());
+        for r in ranked {
+            let rec = &records[&r.id];
+            // A packed chunk holding the definition the query names is narrowed to that definition.
+            let named = rec
+                .symbol
+                .iter()
+                .chain(&rec.also)
+                .find(|n| words.contains(&n.to_lowercase()))
+                .cloned();
+            let mut span = (rec.start_line, rec.end_line, rec.symbol.clone());
+            if let Some(name) = named.filter(|_| !rec.also.is_empty())
+                && let Some(s) = self
+                    .store()
+                    .symbols_of(&txn, rec.file)?
+                    .into_iter()
+                    .find(|s| {
+                        s.name == name
+                            && s.start_line >= rec.start_line
+                            && s.end_line <= rec.end_line
+                    })
+            {
+                span = (s.start_line, s.end_line, Some(s.name));
+            }
+            hits.push(SearchHit {
+                chunk: r.id,
+                path: paths[&rec.file].clone(),
+                start_line: span.0,
+                end_line: span.1,
+                byte_range: (rec.start_byte, rec.end_byte),
+                symbol: span.2,
+                enclosing: rec.enclosing.clone(),
+                kind: rec.kind,
+                language: rec.language,
+                score: r.score,
+                snippet: snippet(&rec.text, &req.query, 3),
+                signals: r.signals,
+            });
+        }
+        drop(txn);
         Ok(SearchResponse {
             hits,
             mode,

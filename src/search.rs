@@ -139,6 +139,8 @@ pub struct CandidateInfo<'a> {
     pub path: &'a str,
     /// Symbol name.
     pub symbol: Option<&'a str>,
+    /// Other definitions in the chunk.
+    pub also: &'a [String],
     /// Kind.
     pub kind: ChunkKind,
     /// Language.
@@ -318,19 +320,20 @@ pub fn rank(
             *score *= f;
             signals.boosts.push((name, f));
         };
-        if let Some(sym) = c.symbol {
-            let sym_lower = sym.to_lowercase();
-            if words_lower.contains(&sym_lower) {
-                boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
-            } else {
-                let sym_parts = lower_parts(sym);
-                if word_parts
-                    .iter()
-                    .any(|wp| wp.len() > 1 && wp.iter().all(|p| sym_parts.contains(p)))
-                {
-                    boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
-                }
-            }
+        let names = || {
+            c.symbol
+                .into_iter()
+                .chain(c.also.iter().map(String::as_str))
+        };
+        if names().any(|n| words_lower.contains(&n.to_lowercase())) {
+            boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
+        } else if names().any(|n| {
+            let parts = lower_parts(n);
+            word_parts
+                .iter()
+                .any(|wp| wp.len() > 1 && wp.iter().all(|p| parts.contains(p)))
+        }) {
+            boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         }
         let file = c.path.rsplit('/').next().unwrap_or(c.path);
         let stem = file.split('.').next().unwrap_or(file).to_lowercase();
@@ -403,6 +406,7 @@ mod tests {
             id: ChunkId(id),
             path,
             symbol,
+            also: &[],
             kind,
             language: Language::Rust,
             start_line: lines.0,

@@ -17,7 +17,7 @@ use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Errors of the metadata store.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,8 @@ pub struct ChunkRecord {
     pub hash: ContentHash,
     /// The chunk's source text.
     pub text: String,
+    /// Other definitions packed into the chunk.
+    pub also: Vec<String>,
 }
 
 /// A named definition of a file, for symbol search.
@@ -217,6 +219,7 @@ impl ChunkRecord {
             .str(&self.enclosing);
         e.0.extend_from_slice(&self.hash.0);
         e.str(&self.text);
+        e.str(&self.also.join("\n"));
         e.0
     }
 
@@ -234,6 +237,12 @@ impl ChunkRecord {
         let enclosing = d.str()?.to_owned();
         let hash = d.hash()?;
         let text = d.str()?.to_owned();
+        let also = d.str()?;
+        let also = if also.is_empty() {
+            Vec::new()
+        } else {
+            also.split('\n').map(str::to_owned).collect()
+        };
         Some(ChunkRecord {
             file,
             start_line,
@@ -246,6 +255,7 @@ impl ChunkRecord {
             enclosing,
             hash,
             text,
+            also,
         })
     }
 }
@@ -506,6 +516,14 @@ impl Store {
         Ok(())
     }
 
+    /// The symbol definitions of one file.
+    pub fn symbols_of(&self, txn: &RoTxn, file: FileId) -> Result<Vec<SymbolRecord>> {
+        match self.symbols.get(txn, &file.0)? {
+            Some(b) => decode_symbols(b).ok_or(StoreError::Corrupt("symbols")),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Calls `f` with every file's symbol definitions.
     pub fn for_each_symbols(
         &self,
@@ -690,6 +708,7 @@ mod tests {
             enclosing: "impl Server > fn handle".into(),
             hash: ContentHash::of(text.as_bytes()),
             text: text.into(),
+            also: vec!["helper".into()],
         }
     }
 
