@@ -288,8 +288,17 @@ pub fn summarise(rows: &[(QueryMetrics, f64)]) -> Summary {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// A query spec (JSON; see eval/README.md).
-    #[arg(long, required_unless_present = "semble")]
+    #[arg(long, required_unless_present_any = ["semble", "generate"])]
     spec: Vec<PathBuf>,
+    /// Instead of evaluating: write a doc-to-code spec of this folder into --generate-out.
+    #[arg(long, requires = "generate_out")]
+    generate: Option<PathBuf>,
+    /// Where --generate writes `spec.json` and the blanked `corpus/`.
+    #[arg(long)]
+    generate_out: Option<PathBuf>,
+    /// Most queries --generate writes.
+    #[arg(long, default_value_t = 200)]
+    max_queries: usize,
     /// The public benchmark folder (holding repos.json and annotations/), instead of --spec.
     #[arg(long, requires = "corpus")]
     semble: Option<PathBuf>,
@@ -415,8 +424,142 @@ struct QueryOutcome {
     hits: Vec<HitRef>,
 }
 
+/// How [`evaluate`] runs.
+pub struct EvalOptions {
+    /// The embedder (None: lexical only).
+    pub embedder: Option<std::sync::Arc<dyn crate::embed::Embedder>>,
+    /// Index configuration (a spec's `code_only` is added to it).
+    pub config: crate::config::IndexConfig,
+    /// Base folder of the indexes and the embedding cache (default: the user's cache folder).
+    pub index_base: Option<PathBuf>,
+    /// Ranking weights.
+    pub rank: RankConfig,
+    /// Per-query lines on stderr.
+    pub verbose: bool,
+    /// Progress bars on a terminal.
+    pub progress: bool,
+}
+
+/// The outcome of an evaluation.
+pub struct EvalRun {
+    /// Aggregated metrics.
+    pub report: Report,
+    outcomes: BTreeMap<&'static str, Vec<QueryOutcome>>,
+}
+
+impl EvalRun {
+    /// Writes the ranked results in the public scorer's JSONL format, one file per mode
+    /// (`<prefix>.<mode>.jsonl`, top 10 hits per query).
+    pub fn write_results(&self, prefix: &Path) -> Result<()> {
+        for (mode, rows) in &self.outcomes {
+            let path = PathBuf::from(format!("{}.{mode}.jsonl", prefix.display()));
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            for o in rows {
+                let hits: Vec<_> = o
+                    .hits
+                    .iter()
+                    .take(10)
+                    .map(|h| serde_json::json!({"path": h.path, "start_line": h.start_line, "end_line": h.end_line}))
+                    .collect();
+                writeln!(
+                    f,
+                    "{}",
+                    serde_json::json!({"repo": o.spec, "query": o.query, "hits": hits})
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Indexes each spec's workspace and runs its queries in every mode.
+pub fn evaluate(
+    specs: &[(String, String, Spec)],
+    modes: &[Mode],
+    opts: &EvalOptions,
+) -> Result<EvalRun> {
+    let mut outcomes: BTreeMap<&'static str, Vec<QueryOutcome>> = BTreeMap::new();
+    let mut index_times = BTreeMap::new();
+    let mut languages = BTreeMap::new();
+    for (name, lang, spec) in specs {
+        let mut cfg = opts.config.clone();
+        cfg.code_only |= spec.code_only;
+        let (index_dir, cache_dir) = match &opts.index_base {
+            Some(base) => {
+                let canon = spec
+                    .root
+                    .canonicalize()
+                    .with_context(|| format!("cannot open workspace {}", spec.root.display()))?;
+                (
+                    Some(crate::index::index_dir_for(base, &canon)),
+                    Some(base.join("embeddings")),
+                )
+            }
+            None => (None, None),
+        };
+        let ws = crate::index::Workspace::open(
+            &spec.root,
+            crate::index::OpenOptions {
+                index_dir,
+                cache_dir,
+                config: cfg,
+                embedder: opts.embedder.clone(),
+            },
+        )
+        .with_context(|| format!("cannot open workspace of {name}"))?;
+        let t = Instant::now();
+        if opts.progress {
+            ws.update(&Bar::new())?;
+        } else {
+            ws.update(&crate::index::NoProgress)?;
+        }
+        index_times.insert(name.clone(), t.elapsed().as_secs_f64());
+        languages.insert(name.clone(), lang.clone());
+        for &mode in modes {
+            for q in &spec.queries {
+                let mut req = SearchRequest::new(q.query.clone(), 100);
+                req.mode = mode;
+                if let Some(c) = &q.context {
+                    req.context = SearchContext {
+                        current_file: c.current.clone(),
+                        open_files: c.open.clone(),
+                        exclude: None,
+                    };
+                }
+                let t = Instant::now();
+                let r = ws.search(&req, &opts.rank)?;
+                let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+                let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
+                let m = metrics(&hits, &q.relevant);
+                if opts.verbose {
+                    eprintln!("{:8} {:.3} {name}: {}", mode.name(), m.ndcg10, q.query);
+                }
+                outcomes.entry(mode.name()).or_default().push(QueryOutcome {
+                    spec: name.clone(),
+                    query: q.query.clone(),
+                    category: q.category.clone().unwrap_or_else(|| "all".into()),
+                    metrics: m,
+                    latency_ms,
+                    hits,
+                });
+            }
+        }
+    }
+    let report = build_report(&outcomes, &index_times, &languages);
+    Ok(EvalRun { report, outcomes })
+}
+
 /// Runs `sg eval`.
 pub fn run(a: EvalArgs) -> Result<i32> {
+    if let (Some(src), Some(out)) = (&a.generate, &a.generate_out) {
+        let spec = generate_spec(src, out, a.max_queries)?;
+        eprintln!(
+            "wrote {} queries to {}",
+            spec.queries.len(),
+            out.join("spec.json").display()
+        );
+        return Ok(0);
+    }
     let modes: Vec<Mode> = match a.mode.as_str() {
         "all" => vec![Mode::Hybrid, Mode::Lexical, Mode::Semantic],
         m => vec![Mode::from_name(m).with_context(|| format!("unknown mode {m:?}"))?],
@@ -450,77 +593,22 @@ pub fn run(a: EvalArgs) -> Result<i32> {
     } else {
         crate::cli::load_embedder(a.common.model_path.as_deref(), a.common.threads)?
     };
-    let rank = RankConfig::default();
-    let mut outcomes: BTreeMap<&'static str, Vec<QueryOutcome>> = BTreeMap::new();
-    let mut index_times = BTreeMap::new();
-    let mut languages = BTreeMap::new();
-    for (name, lang, spec) in &specs {
-        let mut cfg = a.common.index_config();
-        cfg.code_only |= spec.code_only;
-        let ws = crate::index::Workspace::open(
-            &spec.root,
-            crate::index::OpenOptions {
-                index_dir: None,
-                cache_dir: None,
-                config: cfg,
-                embedder: embedder.clone(),
-            },
-        )
-        .with_context(|| format!("cannot open workspace of {name}"))?;
-        let t = Instant::now();
-        ws.update(&Bar::new())?;
-        index_times.insert(name.clone(), t.elapsed().as_secs_f64());
-        languages.insert(name.clone(), lang.clone());
-        for &mode in &modes {
-            for q in &spec.queries {
-                let mut req = SearchRequest::new(q.query.clone(), 100);
-                req.mode = mode;
-                if let Some(c) = &q.context {
-                    req.context = SearchContext {
-                        current_file: c.current.clone(),
-                        open_files: c.open.clone(),
-                        exclude: None,
-                    };
-                }
-                let t = Instant::now();
-                let r = ws.search(&req, &rank)?;
-                let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
-                let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
-                let m = metrics(&hits, &q.relevant);
-                if a.verbose {
-                    eprintln!("{:8} {:.3} {name}: {}", mode.name(), m.ndcg10, q.query);
-                }
-                outcomes.entry(mode.name()).or_default().push(QueryOutcome {
-                    spec: name.clone(),
-                    query: q.query.clone(),
-                    category: q.category.clone().unwrap_or_else(|| "all".into()),
-                    metrics: m,
-                    latency_ms,
-                    hits,
-                });
-            }
-        }
-    }
+    let run = evaluate(
+        &specs,
+        &modes,
+        &EvalOptions {
+            embedder,
+            config: a.common.index_config(),
+            index_base: None,
+            rank: RankConfig::default(),
+            verbose: a.verbose,
+            progress: true,
+        },
+    )?;
     if let Some(prefix) = &a.results {
-        for (mode, rows) in &outcomes {
-            let path = PathBuf::from(format!("{}.{mode}.jsonl", prefix.display()));
-            let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            for o in rows {
-                let hits: Vec<_> = o
-                    .hits
-                    .iter()
-                    .take(10)
-                    .map(|h| serde_json::json!({"path": h.path, "start_line": h.start_line, "end_line": h.end_line}))
-                    .collect();
-                writeln!(
-                    f,
-                    "{}",
-                    serde_json::json!({"repo": o.spec, "query": o.query, "hits": hits})
-                )?;
-            }
-        }
+        run.write_results(prefix)?;
     }
-    let report = build_report(&outcomes, &index_times, &languages);
+    let report = run.report;
     if let Some(out) = &a.out {
         std::fs::write(out, serde_json::to_string_pretty(&report)?)?;
     }
@@ -705,6 +793,232 @@ pub fn render_report(rep: &Report) -> String {
     s
 }
 
+/// A generated query: a documented function whose doc's first sentence becomes the query.
+#[derive(Clone, Debug)]
+struct DocQuery {
+    path: String,
+    query: String,
+    language: String,
+    target: (u32, u32),
+    doc_lines: Vec<usize>,
+}
+
+const COMMENT_MARKERS: &[&str] = &["///", "//!", "//", "/**", "/*", "*/", "*", "#", "--", ";;"];
+
+fn strip_comment(line: &str) -> Option<&str> {
+    let t = line.trim();
+    if t.starts_with("#[")
+        || t.starts_with("#include")
+        || t.starts_with("#define")
+        || t.starts_with("#!")
+    {
+        return None;
+    }
+    COMMENT_MARKERS
+        .iter()
+        .find_map(|m| t.strip_prefix(m))
+        .map(|r| r.trim_start_matches(['/', '*', '!', '#', '-']).trim())
+}
+
+/// The first sentence of a doc text, if it makes a reasonable query (4 to 30 words, not a tag).
+fn first_sentence(doc: &str) -> Option<String> {
+    let text = doc.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = text.find(". ").unwrap_or(text.len());
+    let s = text[..end].trim_end_matches('.').trim();
+    let words = s.split_whitespace().count();
+    let bad = s.starts_with('@')
+        || s.starts_with(':')
+        || s.starts_with("TODO")
+        || s.starts_with("FIXME")
+        || s.contains("http://")
+        || s.contains("https://")
+        || s.starts_with('[')
+        || s.starts_with('`');
+    (!bad && (4..=30).contains(&words)).then(|| s.to_string())
+}
+
+/// Finds the doc of a definition starting at 0-based line `def` (ending at `end`): comment lines just
+/// above it (attributes and decorators may sit between), or a docstring as its first statement.
+fn find_doc(lines: &[&str], def: usize, end: usize) -> Option<(String, Vec<usize>)> {
+    let mut doc_lines = Vec::new();
+    let mut i = def;
+    while i > 0 {
+        i -= 1;
+        let t = lines[i].trim();
+        if t.starts_with("#[") || t.starts_with('@') {
+            continue;
+        }
+        match strip_comment(lines[i]) {
+            Some(_) if !t.is_empty() => doc_lines.push(i),
+            _ => break,
+        }
+    }
+    doc_lines.reverse();
+    if !doc_lines.is_empty() {
+        let text: Vec<&str> = doc_lines
+            .iter()
+            .filter_map(|&l| strip_comment(lines[l]))
+            .collect();
+        return Some((text.join(" "), doc_lines));
+    }
+    // A docstring: the first non-blank line after the signature starts with triple quotes.
+    let last = end.min(lines.len().saturating_sub(1));
+    let body = (def + 1..=last).find(|&l| !lines[l].trim().is_empty())?;
+    let t = lines[body].trim_start();
+    let quote = ["\"\"\"", "'''", "r\"\"\""]
+        .into_iter()
+        .find(|q| t.starts_with(q))?;
+    let q = &quote[quote.len() - 3..];
+    let mut text = String::new();
+    let mut l = body;
+    loop {
+        let line = lines[l].trim();
+        let inner = if l == body {
+            &line[quote.len()..]
+        } else {
+            line
+        };
+        let (part, done) = match inner.find(q) {
+            Some(p) => (&inner[..p], true),
+            None => (inner, false),
+        };
+        text.push_str(part);
+        text.push(' ');
+        doc_lines.push(l);
+        if done || l >= last {
+            break;
+        }
+        l += 1;
+    }
+    Some((text, doc_lines))
+}
+
+/// Blanks the text of a doc line, keeping indentation, quotes and comment markers (so line numbers
+/// and syntax survive).
+fn blank_line(line: &str) -> String {
+    let indent = line.len() - line.trim_start().len();
+    let mut out = String::from(&line[..indent]);
+    for c in line[indent..].chars() {
+        out.push(if matches!(c, '"' | '\'' | '/' | '#' | '*' | '-' | ';') {
+            c
+        } else {
+            ' '
+        });
+    }
+    out.trim_end().to_string()
+}
+
+/// Writes a CodeSearchNet-style evaluation of `root` into `out_dir`: a copy of its code files under
+/// `out_dir/corpus` in which the chosen functions' docs are blanked (line numbers kept), and
+/// `out_dir/spec.json` whose queries are those docs' first sentences and whose targets are the
+/// functions' line spans. At most `max` queries, spread evenly over the candidates.
+pub fn generate_spec(root: &Path, out_dir: &Path, max: usize) -> Result<Spec> {
+    let cfg = crate::config::IndexConfig {
+        code_only: true,
+        ..Default::default()
+    };
+    let files = crate::vfs::discover(root, &cfg)?;
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut candidates: Vec<DocQuery> = Vec::new();
+    for f in &files {
+        let Ok(bytes) = std::fs::read(&f.abs_path) else {
+            continue;
+        };
+        if crate::vfs::classify_text(&bytes).is_err() {
+            continue;
+        }
+        let text = crate::vfs::decode_text(bytes);
+        let lang = crate::vfs::detect_language(&f.rel_path, &text);
+        let analysis = crate::chunk::analyze(lang, &text, &crate::chunk::ChunkConfig::default());
+        let lines: Vec<&str> = text.lines().collect();
+        for sym in analysis.symbols {
+            if !matches!(
+                sym.kind,
+                crate::chunk::ChunkKind::Function | crate::chunk::ChunkKind::Method
+            ) {
+                continue;
+            }
+            let (def, end) = (sym.start_line as usize - 1, sym.end_line as usize - 1);
+            if def >= lines.len() || end < def + 2 {
+                continue;
+            }
+            let Some((doc, doc_lines)) = find_doc(&lines, def, end) else {
+                continue;
+            };
+            let Some(query) = first_sentence(&doc) else {
+                continue;
+            };
+            candidates.push(DocQuery {
+                path: f.rel_path.clone(),
+                query,
+                language: lang.name().to_string(),
+                target: (sym.start_line, sym.end_line),
+                doc_lines,
+            });
+        }
+        texts.insert(f.rel_path.clone(), text);
+    }
+    anyhow::ensure!(
+        !candidates.is_empty(),
+        "no documented functions found under {}",
+        root.display()
+    );
+    let step = (candidates.len() as f64 / max.max(1) as f64).max(1.0);
+    let chosen: Vec<DocQuery> = (0..candidates.len().min(max))
+        .map(|i| candidates[(i as f64 * step) as usize].clone())
+        .collect();
+    let corpus = out_dir.join("corpus");
+    for (rel, text) in &texts {
+        let blank: std::collections::HashSet<usize> = chosen
+            .iter()
+            .filter(|q| &q.path == rel)
+            .flat_map(|q| q.doc_lines.iter().copied())
+            .collect();
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            if blank.contains(&i) {
+                out.push_str(&blank_line(line.trim_end_matches(['\n', '\r'])));
+                out.push('\n');
+            } else {
+                out.push_str(line);
+            }
+        }
+        let dest = corpus.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap_or(&corpus))?;
+        std::fs::write(&dest, out)?;
+    }
+    let spec = Spec {
+        name: format!(
+            "docs:{}",
+            root.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ),
+        root: PathBuf::from("corpus"),
+        code_only: true,
+        queries: chosen
+            .into_iter()
+            .map(|q| SpecQuery {
+                query: q.query,
+                category: Some(q.language),
+                relevant: vec![Target::Detailed {
+                    path: q.path,
+                    start_line: Some(q.target.0),
+                    end_line: Some(q.target.1),
+                    symbol: None,
+                    gain: None,
+                }],
+                context: None,
+            })
+            .collect(),
+    };
+    std::fs::write(
+        out_dir.join("spec.json"),
+        serde_json::to_string_pretty(&spec)?,
+    )?;
+    Ok(spec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,6 +1103,28 @@ mod tests {
         let t = vec![Target::Path("a.rs".into())];
         let m = metrics(&[hit("a.rs", 1, 2), hit("a.rs", 5, 9)], &t);
         assert_eq!(m.ndcg10, 1.0);
+    }
+
+    #[test]
+    fn docs_are_found_and_blanked() {
+        let src = "/// Opens the database file and checks its header.\n#[inline]\nfn open_db(p: &str) {\n    a();\n    b();\n}\n";
+        let lines: Vec<&str> = src.lines().collect();
+        let (doc, at) = find_doc(&lines, 2, 5).unwrap();
+        assert_eq!(at, vec![0]);
+        assert_eq!(
+            first_sentence(&doc).unwrap(),
+            "Opens the database file and checks its header"
+        );
+        assert_eq!(blank_line("    /// Opens it."), "    ///");
+        let py = "def load(path):\n    \"\"\"Read the settings file into a dict.\n\n    More.\n    \"\"\"\n    return {}\n";
+        let lines: Vec<&str> = py.lines().collect();
+        let (doc, at) = find_doc(&lines, 0, 5).unwrap();
+        assert_eq!(at, vec![1, 2, 3, 4]);
+        assert_eq!(
+            first_sentence(&doc).unwrap(),
+            "Read the settings file into a dict"
+        );
+        assert_eq!(first_sentence("Short."), None);
     }
 
     #[test]
