@@ -324,6 +324,9 @@ pub struct EvalArgs {
     /// Per-query lines on stderr.
     #[arg(long)]
     verbose: bool,
+    /// Override a ranking weight, e.g. `--rank file_support=0.3` (repeatable; for tuning).
+    #[arg(long = "rank", value_name = "NAME=VALUE")]
+    rank: Vec<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -508,7 +511,11 @@ pub fn evaluate(
         )
         .with_context(|| format!("cannot open workspace of {name}"))?;
         let t = Instant::now();
-        if opts.progress {
+        if !ws.is_writable() {
+            tracing::warn!(
+                "{name}: another sg process is updating this index; evaluating it as it is"
+            );
+        } else if opts.progress {
             ws.update(&Bar::new())?;
         } else {
             ws.update(&crate::index::NoProgress)?;
@@ -593,6 +600,16 @@ pub fn run(a: EvalArgs) -> Result<i32> {
     } else {
         crate::cli::load_embedder(a.common.model_path.as_deref(), a.common.threads)?
     };
+    let mut rank = RankConfig::default();
+    for kv in &a.rank {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--rank {kv:?}: expected NAME=VALUE"))?;
+        let v: f32 = v
+            .parse()
+            .with_context(|| format!("--rank {kv:?}: not a number"))?;
+        rank.set(k, v).map_err(anyhow::Error::msg)?;
+    }
     let run = evaluate(
         &specs,
         &modes,
@@ -600,7 +617,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             embedder,
             config: a.common.index_config(),
             index_base: None,
-            rank: RankConfig::default(),
+            rank,
             verbose: a.verbose,
             progress: true,
         },

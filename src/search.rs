@@ -99,6 +99,33 @@ pub struct RankConfig {
     pub current_file_boost: f32,
     /// Multiplier for chunks in the current file's folder.
     pub same_dir_boost: f32,
+    /// Weight of a file's other matching chunks: a chunk's score is multiplied by
+    /// `1 + file_support · ln(1 + others / best)`, where `others` sums the scores of the file's other
+    /// candidates and `best` is the file's best score.
+    pub file_support: f32,
+}
+
+impl RankConfig {
+    /// Sets one weight by its field name (for tuning runs: `sg eval --rank name=value`).
+    pub fn set(&mut self, name: &str, value: f32) -> Result<(), String> {
+        let slot = match name {
+            "lexical_weight_nl" => &mut self.lexical_weight_nl,
+            "lexical_weight_ident" => &mut self.lexical_weight_ident,
+            "symbol_exact_boost" => &mut self.symbol_exact_boost,
+            "symbol_partial_boost" => &mut self.symbol_partial_boost,
+            "file_name_boost" => &mut self.file_name_boost,
+            "definition_boost" => &mut self.definition_boost,
+            "non_source_penalty" => &mut self.non_source_penalty,
+            "same_file_decay" => &mut self.same_file_decay,
+            "open_file_boost" => &mut self.open_file_boost,
+            "current_file_boost" => &mut self.current_file_boost,
+            "same_dir_boost" => &mut self.same_dir_boost,
+            "file_support" => &mut self.file_support,
+            other => return Err(format!("unknown ranking weight {other:?}")),
+        };
+        *slot = value;
+        Ok(())
+    }
 }
 
 impl Default for RankConfig {
@@ -108,13 +135,14 @@ impl Default for RankConfig {
             lexical_weight_ident: 0.7,
             symbol_exact_boost: 1.6,
             symbol_partial_boost: 1.15,
-            file_name_boost: 1.2,
+            file_name_boost: 1.4,
             definition_boost: 1.05,
-            non_source_penalty: 0.75,
-            same_file_decay: 0.5,
+            non_source_penalty: 0.5,
+            same_file_decay: 0.3,
             open_file_boost: 1.1,
             current_file_boost: 1.15,
             same_dir_boost: 1.05,
+            file_support: 0.5,
         }
     }
 }
@@ -362,6 +390,22 @@ pub fn rank(
         }
         ranked.push(Ranked { id, score, signals });
     }
+    if cfg.file_support > 0.0 {
+        let mut per_file: HashMap<&str, (f32, f32)> = HashMap::new();
+        for r in &ranked {
+            let e = per_file.entry(info[&r.id].path).or_insert((0.0, 0.0));
+            e.0 = e.0.max(r.score);
+            e.1 += r.score;
+        }
+        for r in &mut ranked {
+            let (best, sum) = per_file[info[&r.id].path];
+            if best > 0.0 && sum > best {
+                let f = 1.0 + cfg.file_support * (1.0 + (sum - best) / best).ln();
+                r.score *= f;
+                r.signals.boosts.push(("file_support", f));
+            }
+        }
+    }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
 
     // Merge overlapping chunks of one file (keep the better) and decay repeated files.
@@ -547,6 +591,59 @@ mod tests {
             &ctx,
             &RankConfig::default(),
             10,
+        );
+        assert_eq!(ids(&r), vec![2, 1]);
+    }
+
+    #[test]
+    fn files_with_several_matching_chunks_rise() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "one.rs", None, ChunkKind::Window, (1, 10)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(2, "many.rs", None, ChunkKind::Window, (1, 10)),
+        );
+        m.insert(
+            ChunkId(3),
+            info(3, "many.rs", None, ChunkKind::Window, (20, 30)),
+        );
+        m.insert(
+            ChunkId(4),
+            info(4, "many.rs", None, ChunkKind::Window, (40, 50)),
+        );
+        let sem = [
+            (ChunkId(1), 0.80),
+            (ChunkId(2), 0.75),
+            (ChunkId(3), 0.7),
+            (ChunkId(4), 0.7),
+        ];
+        let flat = RankConfig {
+            file_support: 0.0,
+            ..RankConfig::default()
+        };
+        let r = rank(
+            "socket",
+            Mode::Semantic,
+            &[],
+            &sem,
+            &m,
+            &SearchContext::default(),
+            &flat,
+            2,
+        );
+        assert_eq!(ids(&r), vec![1, 2]);
+        let r = rank(
+            "socket",
+            Mode::Semantic,
+            &[],
+            &sem,
+            &m,
+            &SearchContext::default(),
+            &RankConfig::default(),
+            2,
         );
         assert_eq!(ids(&r), vec![2, 1]);
     }
