@@ -79,6 +79,9 @@ struct IndexArgs {
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+    /// If another process is writing the index, wait up to this many seconds for it to finish.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    wait: u64,
 }
 
 #[derive(Args, Debug)]
@@ -365,8 +368,16 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 fn cmd_index(a: IndexArgs) -> Result<i32> {
-    let ws = a.common.open(&a.path)?;
     let t = std::time::Instant::now();
+    let deadline = t + Duration::from_secs(a.wait);
+    let ws = loop {
+        let ws = a.common.open(&a.path)?;
+        if ws.is_writable() || std::time::Instant::now() >= deadline {
+            break ws;
+        }
+        drop(ws);
+        std::thread::sleep(Duration::from_millis(250));
+    };
     let stats = ws.update(&Bar::new())?;
     let st = ws.status()?;
     if a.json {
@@ -377,6 +388,7 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
             "files_seen": stats.files_seen, "files_changed": stats.files_changed,
             "files_removed": stats.files_removed, "files_skipped": stats.files_skipped,
             "chunks_written": stats.chunks_written, "chunks_embedded": stats.chunks_embedded,
+            "scan_ms": stats.scan_ms, "embed_ms": stats.embed_ms,
             "index": {"files": st.files, "chunks": st.chunks, "embedded": st.embedded},
         });
         let mut out = std::io::stdout().lock();
@@ -401,22 +413,50 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
 /// Pending embeddings are computed inline by `sg search` only up to this many chunks.
 const INLINE_EMBED_LIMIT: u64 = 256;
 
-fn prepare_for_search(ws: &Workspace, update: bool) -> Result<()> {
+/// Brings the index up to date before a search: the scan always (seconds); embeddings inline when few
+/// are missing, otherwise in a background `sg index` so that this search answers at once from what is
+/// there. Returns a note for the user when embeddings are still being computed.
+fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Result<Option<String>> {
     if !ws.is_writable() {
-        return Ok(());
+        return Ok(None);
     }
-    let first = !ws.is_scanned()?;
-    if first || update {
-        let cfg_embed = ws.config().embed;
-        // Scan first (cheap); embed inline when this is the first index or the backlog is small.
-        let bar = Bar::new();
-        ws.scan(&bar)?;
-        let st = ws.status()?;
-        if cfg_embed && (first || st.chunks.saturating_sub(st.embedded) <= INLINE_EMBED_LIMIT) {
-            ws.embed_pending(&bar)?;
-        }
+    if update || !ws.is_scanned()? {
+        ws.scan(&Bar::new())?;
     }
-    Ok(())
+    let st = ws.status()?;
+    let missing = st.chunks.saturating_sub(st.embedded);
+    if !ws.config().embed || ws.embedder().is_none() || missing == 0 {
+        return Ok(None);
+    }
+    if missing <= INLINE_EMBED_LIMIT || std::env::var_os("SG_NO_BACKGROUND").is_some() {
+        ws.embed_pending(&Bar::new())?;
+        return Ok(None);
+    }
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("index").arg("--wait").arg("300").arg(ws.root());
+    cmd.arg("--index-dir").arg(ws.index_dir());
+    if let Some(m) = &common.model_path {
+        cmd.arg("--model-path").arg(m);
+    }
+    for g in &common.exclude {
+        cmd.arg("--exclude").arg(g);
+    }
+    cmd.arg("--max-file-size")
+        .arg(common.max_file_size.to_string());
+    if common.code_only {
+        cmd.arg("--code-only");
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = cmd.spawn().context("cannot start the background indexer")?;
+    Ok(Some(format!(
+        "{missing} of {} chunks are not embedded yet; a background `sg index` (pid {}) is embedding them, \
+         so semantic results improve over the next minutes",
+        st.chunks,
+        child.id()
+    )))
 }
 
 fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
@@ -446,7 +486,7 @@ fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
 
 fn cmd_search(a: SearchArgs) -> Result<i32> {
     let ws = a.common.open(&a.root)?;
-    prepare_for_search(&ws, !a.no_update)?;
+    let pending_note = prepare_for_search(&ws, &a.common, !a.no_update)?;
     let rank = RankConfig::default();
     let base = SearchRequest {
         query: String::new(),
@@ -489,7 +529,10 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
     }
     let mut req = base;
     req.query = a.query.clone().unwrap_or_default();
-    let r = ws.search(&req, &rank)?;
+    let mut r = ws.search(&req, &rank)?;
+    if let Some(n) = pending_note {
+        r.note = Some(r.note.map(|x| format!("{x}; {n}")).unwrap_or(n));
+    }
     if a.json {
         writeln!(std::io::stdout().lock(), "{}", to_json(&req.query, &r))?;
     } else {

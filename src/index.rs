@@ -115,6 +115,10 @@ pub struct UpdateStats {
     pub chunks_written: usize,
     /// Chunks embedded by the model (cache misses).
     pub chunks_embedded: usize,
+    /// Time spent scanning (files read, chunked, written; lexical search complete), in ms.
+    pub scan_ms: u64,
+    /// Time spent embedding, in ms.
+    pub embed_ms: u64,
 }
 
 /// Counts describing how complete an index is.
@@ -623,7 +627,9 @@ impl Workspace {
     pub fn update(&self, progress: &dyn Progress) -> Result<UpdateStats> {
         let mut stats = self.scan(progress)?;
         if self.config().embed {
+            let t = Instant::now();
             stats.chunks_embedded = self.embed_pending(progress)?;
+            stats.embed_ms = t.elapsed().as_millis() as u64;
         }
         Ok(stats)
     }
@@ -711,6 +717,7 @@ impl Workspace {
             "scan: {} files seen, {} changed, {} removed in {:?}",
             stats.files_seen, stats.files_changed, stats.files_removed, t.elapsed()
         );
+        stats.scan_ms = t.elapsed().as_millis() as u64;
         Ok(stats)
     }
 
