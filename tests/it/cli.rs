@@ -212,3 +212,43 @@ fn index_and_status_report_counts() {
     assert_eq!(v["files"], 3);
     assert_eq!(v["scanned"], true);
 }
+
+#[test]
+fn a_killed_index_run_leaves_an_index_the_next_run_completes() {
+    let t = TestWs::new(REPO);
+    for i in 0..40 {
+        t.write(
+            &format!("gen/mod{i}.py"),
+            &format!("def handler_{i}(request):\n    return request.reply({i})\n"),
+        );
+    }
+    let mut child = sg(&t).args(["index"]).arg(t.root()).spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = sg(&t)
+        .args(["index", "--json"])
+        .arg(t.root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sg(&t)
+        .args(["status", "--json"])
+        .arg(t.root())
+        .output()
+        .unwrap();
+    let v = json(&out.stdout);
+    assert_eq!(v["files"], 43);
+    assert_eq!(v["chunks"], v["embedded"], "{v}");
+    let out = sg(&t)
+        .args(["search", "--json", "--no-update", "--root"])
+        .arg(t.root())
+        .arg("handler_17")
+        .output()
+        .unwrap();
+    assert_eq!(json(&out.stdout)["results"][0]["path"], "gen/mod17.py");
+}
