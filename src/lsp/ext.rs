@@ -39,6 +39,36 @@ pub struct SearchParams {
     pub context: Option<SearchContextParams>,
 }
 
+impl SearchParams {
+    /// Parses `sg/search` parameters. Unlike plain deserialisation, a value of the wrong type is
+    /// reported with the name of its field (`` `query`: invalid type: integer `3`, expected a string ``).
+    pub fn from_json(value: serde_json::Value) -> Result<SearchParams, String> {
+        let err = match serde_json::from_value::<SearchParams>(value.clone()) {
+            Ok(p) => return Ok(p),
+            Err(err) => err,
+        };
+        let serde_json::Value::Object(obj) = &value else {
+            return Err(format!("the parameters must be an object, not {value}"));
+        };
+        // Find the offending field by checking each one alone.
+        for (k, v) in obj {
+            let alone = if k == "query" {
+                serde_json::from_value::<String>(v.clone()).map(|_| ())
+            } else {
+                let probe = serde_json::json!({ "query": "", k.as_str(): v });
+                serde_json::from_value::<SearchParams>(probe).map(|_| ())
+            };
+            if let Err(e) = alone {
+                if e.to_string().contains(&format!("`{k}`")) {
+                    return Err(e.to_string());
+                }
+                return Err(format!("`{k}`: {e}"));
+            }
+        }
+        Err(err.to_string())
+    }
+}
+
 /// Editor context of a search.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -219,5 +249,36 @@ mod tests {
             serde_json::from_value::<SearchParams>(serde_json::json!({"query": 3})).unwrap_err();
         assert!(e.to_string().contains("expected a string"), "{e}");
         assert!(serde_json::from_value::<SearchParams>(serde_json::json!({"limit": 3})).is_err());
+    }
+
+    #[test]
+    fn search_param_errors_name_the_field() {
+        let e = |v| SearchParams::from_json(v).unwrap_err();
+        assert_eq!(
+            e(serde_json::json!({"query": 3})),
+            "`query`: invalid type: integer `3`, expected a string"
+        );
+        assert_eq!(
+            e(serde_json::json!({"query": "x", "limit": "many"})),
+            "`limit`: invalid type: string \"many\", expected usize"
+        );
+        assert_eq!(e(serde_json::json!({"limit": 5})), "missing field `query`");
+        assert!(
+            e(serde_json::json!({"query": "x", "colour": 1})).starts_with("unknown field `colour`"),
+        );
+        assert!(
+            e(serde_json::json!({"query": "x", "context": {"openUris": 1}}))
+                .starts_with("`context`: "),
+        );
+        assert_eq!(
+            e(serde_json::json!("x")),
+            "the parameters must be an object, not \"x\""
+        );
+        let p =
+            SearchParams::from_json(serde_json::json!({"query": "x", "mode": "lexical"})).unwrap();
+        assert_eq!(
+            (p.query.as_str(), p.mode.as_deref()),
+            ("x", Some("lexical"))
+        );
     }
 }
