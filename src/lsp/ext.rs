@@ -184,8 +184,22 @@ impl Settings {
         };
         let mut next = self.clone();
         let mut warnings = Vec::new();
+        let defaults = Settings::default();
         for (k, v) in obj {
             let bad = |want: &str| format!("setting `{k}` must be {want}, not {v}");
+            if v.is_null() {
+                // `null` (what editors send for an unset value) restores the default.
+                match k.as_str() {
+                    "indexDir" => next.index_dir = defaults.index_dir.clone(),
+                    "modelPath" => next.model_path = defaults.model_path.clone(),
+                    "exclude" => next.exclude = defaults.exclude.clone(),
+                    "maxFileSize" => next.max_file_size = defaults.max_file_size,
+                    "limit" => next.limit = defaults.limit,
+                    "embed" => next.embed = defaults.embed,
+                    other => warnings.push(format!("unknown setting `{other}` ignored")),
+                }
+                continue;
+            }
             match k.as_str() {
                 "indexDir" => {
                     next.index_dir = Some(v.as_str().ok_or_else(|| bad("a string"))?.into())
@@ -237,6 +251,14 @@ mod tests {
             "{err}"
         );
         assert_eq!(s.limit, 5, "a bad value leaves every setting unchanged");
+        s.apply(&serde_json::json!({"indexDir": "/x"})).unwrap();
+        assert_eq!(s.index_dir.as_deref(), Some(std::path::Path::new("/x")));
+        let w = s
+            .apply(&serde_json::json!({"sg": {"indexDir": null, "limit": null, "modelPath": null}}))
+            .unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.index_dir, None, "null restores the default");
+        assert_eq!(s.limit, 10);
     }
 
     #[test]
