@@ -39,6 +39,36 @@ pub struct SearchParams {
     pub context: Option<SearchContextParams>,
 }
 
+impl SearchParams {
+    /// Parses `sg/search` parameters. Unlike plain deserialisation, a value of the wrong type is
+    /// reported with the name of its field (`` `query`: invalid type: integer `3`, expected a string ``).
+    pub fn from_json(value: serde_json::Value) -> Result<SearchParams, String> {
+        let err = match serde_json::from_value::<SearchParams>(value.clone()) {
+            Ok(p) => return Ok(p),
+            Err(err) => err,
+        };
+        let serde_json::Value::Object(obj) = &value else {
+            return Err(format!("the parameters must be an object, not {value}"));
+        };
+        // Find the offending field by checking each one alone.
+        for (k, v) in obj {
+            let alone = if k == "query" {
+                serde_json::from_value::<String>(v.clone()).map(|_| ())
+            } else {
+                let probe = serde_json::json!({ "query": "", k.as_str(): v });
+                serde_json::from_value::<SearchParams>(probe).map(|_| ())
+            };
+            if let Err(e) = alone {
+                if e.to_string().contains(&format!("`{k}`")) {
+                    return Err(e.to_string());
+                }
+                return Err(format!("`{k}`: {e}"));
+            }
+        }
+        Err(err.to_string())
+    }
+}
+
 /// Editor context of a search.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -154,8 +184,22 @@ impl Settings {
         };
         let mut next = self.clone();
         let mut warnings = Vec::new();
+        let defaults = Settings::default();
         for (k, v) in obj {
             let bad = |want: &str| format!("setting `{k}` must be {want}, not {v}");
+            if v.is_null() {
+                // `null` (what editors send for an unset value) restores the default.
+                match k.as_str() {
+                    "indexDir" => next.index_dir = defaults.index_dir.clone(),
+                    "modelPath" => next.model_path = defaults.model_path.clone(),
+                    "exclude" => next.exclude = defaults.exclude.clone(),
+                    "maxFileSize" => next.max_file_size = defaults.max_file_size,
+                    "limit" => next.limit = defaults.limit,
+                    "embed" => next.embed = defaults.embed,
+                    other => warnings.push(format!("unknown setting `{other}` ignored")),
+                }
+                continue;
+            }
             match k.as_str() {
                 "indexDir" => {
                     next.index_dir = Some(v.as_str().ok_or_else(|| bad("a string"))?.into())
@@ -207,6 +251,14 @@ mod tests {
             "{err}"
         );
         assert_eq!(s.limit, 5, "a bad value leaves every setting unchanged");
+        s.apply(&serde_json::json!({"indexDir": "/x"})).unwrap();
+        assert_eq!(s.index_dir.as_deref(), Some(std::path::Path::new("/x")));
+        let w = s
+            .apply(&serde_json::json!({"sg": {"indexDir": null, "limit": null, "modelPath": null}}))
+            .unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(s.index_dir, None, "null restores the default");
+        assert_eq!(s.limit, 10);
     }
 
     #[test]
@@ -219,5 +271,36 @@ mod tests {
             serde_json::from_value::<SearchParams>(serde_json::json!({"query": 3})).unwrap_err();
         assert!(e.to_string().contains("expected a string"), "{e}");
         assert!(serde_json::from_value::<SearchParams>(serde_json::json!({"limit": 3})).is_err());
+    }
+
+    #[test]
+    fn search_param_errors_name_the_field() {
+        let e = |v| SearchParams::from_json(v).unwrap_err();
+        assert_eq!(
+            e(serde_json::json!({"query": 3})),
+            "`query`: invalid type: integer `3`, expected a string"
+        );
+        assert_eq!(
+            e(serde_json::json!({"query": "x", "limit": "many"})),
+            "`limit`: invalid type: string \"many\", expected usize"
+        );
+        assert_eq!(e(serde_json::json!({"limit": 5})), "missing field `query`");
+        assert!(
+            e(serde_json::json!({"query": "x", "colour": 1})).starts_with("unknown field `colour`"),
+        );
+        assert!(
+            e(serde_json::json!({"query": "x", "context": {"openUris": 1}}))
+                .starts_with("`context`: "),
+        );
+        assert_eq!(
+            e(serde_json::json!("x")),
+            "the parameters must be an object, not \"x\""
+        );
+        let p =
+            SearchParams::from_json(serde_json::json!({"query": "x", "mode": "lexical"})).unwrap();
+        assert_eq!(
+            (p.query.as_str(), p.mode.as_deref()),
+            ("x", Some("lexical"))
+        );
     }
 }

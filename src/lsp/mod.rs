@@ -97,7 +97,7 @@ struct LspProgress {
     handle: tokio::runtime::Handle,
     enabled: bool,
     name: String,
-    current: std::sync::Mutex<Option<(Ongoing, u64, Instant)>>,
+    current: std::sync::Mutex<Option<(Ongoing, u64, Instant, &'static str)>>,
 }
 
 impl IndexProgress for LspProgress {
@@ -127,28 +127,31 @@ impl IndexProgress for LspProgress {
                     .await,
             )
         });
+        let unit = match phase {
+            Phase::Scan => "files",
+            Phase::Embed => "chunks",
+        };
         if let Some(o) = ongoing {
             *self.current.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((o, total, Instant::now()));
+                Some((o, total, Instant::now(), unit));
         }
     }
 
     fn report(&self, done: u64) {
         let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((o, total, last)) = cur.as_mut() {
+        if let Some((o, total, last, unit)) = cur.as_mut() {
             if last.elapsed().as_millis() < 200 && done < *total {
                 return;
             }
             *last = Instant::now();
             let pct = (done * 100 / (*total).max(1)).min(100) as u32;
-            let unit = "files";
             let msg = format!("{unit} {done}/{total}");
             self.handle.block_on(o.report_with_message(msg, pct));
         }
     }
 
     fn end(&self) {
-        if let Some((o, _, _)) = self
+        if let Some((o, _, _, _)) = self
             .current
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -393,7 +396,9 @@ impl Server {
                 let r = f.ws.search(&req, &rank)?;
                 state.files += r.status.files;
                 state.chunks += r.status.chunks;
-                state.pending_embeddings += r.status.chunks.saturating_sub(r.status.embedded);
+                if f.ws.embedder().is_some() {
+                    state.pending_embeddings += r.status.chunks.saturating_sub(r.status.embedded);
+                }
                 state.pending_files += f.pending_files();
                 note = note.or(r.note);
                 all.extend(r.hits.into_iter().map(|h| (f.root.clone(), h)));
@@ -442,7 +447,9 @@ impl Server {
                 Ok(s) => serde_json::json!({
                     "root": f.root.display().to_string(), "indexDir": f.ws.index_dir().display().to_string(),
                     "files": s.files, "chunks": s.chunks, "embedded": s.embedded,
-                    "pendingFiles": f.pending_files(), "writable": s.writable,
+                    "pendingFiles": f.pending_files(),
+                    "pendingEmbeddings": if f.ws.embedder().is_some() { s.chunks.saturating_sub(s.embedded) } else { 0 },
+                    "writable": s.writable,
                 }),
                 Err(err) => serde_json::json!({"root": f.root.display().to_string(), "error": format!("{err:#}")}),
             })
@@ -783,8 +790,8 @@ impl LanguageServer for Server {
                 let arg = params.arguments.into_iter().next().ok_or_else(|| {
                     invalid("sg.search needs one argument: the search parameters")
                 })?;
-                let p: SearchParams =
-                    serde_json::from_value(arg).map_err(|e| invalid(format!("sg.search: {e}")))?;
+                let p =
+                    SearchParams::from_json(arg).map_err(|e| invalid(format!("sg.search: {e}")))?;
                 let r = self.search(p).await?;
                 Ok(Some(serde_json::to_value(r).map_err(internal)?))
             }
@@ -804,7 +811,9 @@ impl LanguageServer for Server {
 }
 
 impl Server {
-    async fn sg_search(&self, params: SearchParams) -> Result<SearchResult> {
+    /// `sg/search`: takes raw JSON so that a malformed field is named in the error.
+    async fn sg_search(&self, params: serde_json::Value) -> Result<SearchResult> {
+        let params = SearchParams::from_json(params).map_err(invalid)?;
         self.search(params).await
     }
 }
