@@ -424,15 +424,21 @@ impl Workspace {
         let mut w = self.writer()?;
         w.delete_all();
         let txn = self.store.read_txn()?;
-        let paths: HashMap<FileId, String> = self
-            .store
-            .files(&txn)?
-            .into_iter()
-            .map(|(id, r)| (id, r.path))
+        let files = self.store.files(&txn)?;
+        let live: HashSet<ChunkId> = files
+            .iter()
+            .flat_map(|(_, r)| r.chunks.iter().copied())
             .collect();
+        let paths: HashMap<FileId, String> =
+            files.into_iter().map(|(id, r)| (id, r.path)).collect();
         let mut n = 0usize;
         let mut names = String::new();
+        let mut orphans = Vec::new();
         self.store.for_each_chunk(&txn, |id, rec| {
+            if !live.contains(&id) {
+                orphans.push(id);
+                return Ok(());
+            }
             let path = paths.get(&rec.file).map(String::as_str).unwrap_or("");
             w.add(&lexical_doc(id, &rec, path, &mut names))
                 .map_err(|_| crate::store::StoreError::Corrupt("lexical"))?;
@@ -443,6 +449,7 @@ impl Workspace {
         w.commit()?;
         self.lexical.reload()?;
         let mut wtxn = self.store.write_txn()?;
+        self.store.remove_chunks(&mut wtxn, &orphans)?;
         self.store.set_lexical_dirty(&mut wtxn, false)?;
         wtxn.commit()?;
         tracing::info!(target: "sg::index", "rebuilt the lexical index: {n} chunks in {:?}", t.elapsed());
@@ -534,7 +541,7 @@ impl Workspace {
         let mut sym_updates: Vec<(FileId, String, Option<Vec<SymbolRecord>>)> = Vec::new();
         for rel in removed {
             if let Some(id) = self.store.file_id(&txn, rel)? {
-                dropped.extend(self.store.remove_file(&mut txn, id)?);
+                dropped.extend(self.store.remove_file_record(&mut txn, id)?);
                 w.delete_file(id.0);
                 stats.files_removed += 1;
                 sym_updates.push((id, rel.clone(), None));
@@ -542,8 +549,9 @@ impl Workspace {
         }
         for pf in files {
             let fid = self.store.file_id_or_alloc(&mut txn, &pf.rel)?;
+            // Old chunk records stay until the lexical index stops returning them (below), so a
+            // search between the two commits still finds the file.
             if let Some(old) = self.store.file(&txn, fid)? {
-                self.store.remove_chunks(&mut txn, &old.chunks)?;
                 dropped.extend(old.chunks);
             }
             w.delete_file(fid.0);
@@ -595,6 +603,7 @@ impl Workspace {
         w.commit()?;
         self.lexical.reload()?;
         let mut txn = self.store.write_txn()?;
+        self.store.remove_chunks(&mut txn, &dropped)?;
         self.store.set_lexical_dirty(&mut txn, false)?;
         txn.commit()?;
         if let Some(table) = self

@@ -114,22 +114,29 @@ fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
     Ok(Some(b.build()?))
 }
 
-/// The lines of `text` that share the most words with the query, up to `max_lines` consecutive lines.
-pub fn snippet(text: &str, query: &str, max_lines: usize) -> String {
+/// The index of the line of `text` sharing the most query terms (the first such line), if any shares one.
+pub fn best_line(text: &str, query: &str) -> Option<usize> {
     let terms: Vec<String> = crate::lexical::query_terms(query);
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.is_empty() {
-        return String::new();
-    }
     let score = |l: &str| {
         let lower = l.to_lowercase();
         terms.iter().filter(|t| lower.contains(t.as_str())).count()
     };
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (score(l), i))
+        .filter(|(s, _)| *s > 0)
+        .max_by_key(|&(s, i)| (s, std::cmp::Reverse(i)))
+        .map(|(_, i)| i)
+}
+
+/// The lines of `text` that share the most words with the query, up to `max_lines` consecutive lines.
+pub fn snippet(text: &str, query: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return String::new();
+    }
     let first_code = lines.iter().position(|l| !l.trim().is_empty()).unwrap_or(0);
-    let start = (0..lines.len())
-        .max_by_key(|&i| (score(lines[i]), std::cmp::Reverse(i)))
-        .filter(|&i| score(lines[i]) > 0)
-        .unwrap_or(first_code);
+    let start = best_line(text, query).unwrap_or(first_code);
     lines[start..]
         .iter()
         .filter(|l| !l.trim().is_empty())
@@ -254,26 +261,33 @@ impl Workspace {
         let mut hits = Vec::with_capacity(ranked.len());
         for r in ranked {
             let rec = &records[&r.id];
-            // A packed chunk holding the definition the query names is narrowed to that definition.
-            let named = rec
-                .symbol
-                .iter()
-                .chain(&rec.also)
-                .find(|n| words.contains(&n.to_lowercase()))
-                .cloned();
+            // A packed chunk is narrowed to the definition the query names. Otherwise it is reported
+            // whole, claiming no single symbol: narrowing by the best-matching line picked the wrong
+            // definition often enough to lower recall on line-span targets.
             let mut span = (rec.start_line, rec.end_line, rec.symbol.clone());
-            if let Some(name) = named.filter(|_| !rec.also.is_empty())
-                && let Some(s) = self
-                    .store()
-                    .symbols_of(&txn, rec.file)?
-                    .into_iter()
-                    .find(|s| {
-                        s.name == name
-                            && s.start_line >= rec.start_line
-                            && s.end_line <= rec.end_line
-                    })
-            {
-                span = (s.start_line, s.end_line, Some(s.name));
+            if !rec.also.is_empty() {
+                let named = rec
+                    .symbol
+                    .iter()
+                    .chain(&rec.also)
+                    .find(|n| words.contains(&n.to_lowercase()))
+                    .cloned();
+                let pick = match &named {
+                    Some(name) => self
+                        .store()
+                        .symbols_of(&txn, rec.file)?
+                        .into_iter()
+                        .find(|s| {
+                            &s.name == name
+                                && s.start_line >= rec.start_line
+                                && s.end_line <= rec.end_line
+                        }),
+                    None => None,
+                };
+                span = match pick {
+                    Some(s) => (s.start_line, s.end_line, Some(s.name)),
+                    None => (rec.start_line, rec.end_line, None),
+                };
             }
             hits.push(SearchHit {
                 chunk: r.id,

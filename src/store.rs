@@ -309,7 +309,7 @@ type StoreDbs<'a> = (
 
 impl Store {
     /// Opens (creating if needed) the store in `dir`. An index written by another schema version is
-    /// cleared, and [`Store::was_reset`]-style callers learn it from the returned flag.
+    /// cleared; the returned flag says so.
     pub fn open(dir: &Path) -> Result<(Self, bool)> {
         let env = open_env(dir, 64 << 30, 8)?;
         let wtxn = env.write_txn()?;
@@ -431,12 +431,17 @@ impl Store {
 
     /// Removes a file and its chunks; returns the removed chunk ids.
     pub fn remove_file(&self, txn: &mut RwTxn, id: FileId) -> Result<Vec<ChunkId>> {
+        let chunks = self.remove_file_record(txn, id)?;
+        self.remove_chunks(txn, &chunks)?;
+        Ok(chunks)
+    }
+
+    /// Removes a file's record, path and symbols but leaves its chunk records (for the caller to
+    /// remove once the lexical index no longer refers to them); returns the chunk ids.
+    pub fn remove_file_record(&self, txn: &mut RwTxn, id: FileId) -> Result<Vec<ChunkId>> {
         let Some(rec) = self.file(txn, id)? else {
             return Ok(Vec::new());
         };
-        for c in &rec.chunks {
-            self.chunks.delete(txn, &c.0)?;
-        }
         self.files.delete(txn, &id.0)?;
         self.symbols.delete(txn, &id.0)?;
         self.paths.delete(txn, &rec.path)?;

@@ -116,7 +116,7 @@ fn generated_doc_to_code_queries_over_this_repository() {
         "generated: hybrid {:.4} (R@10 {:.3}), lexical {:.4}",
         hybrid.ndcg10, hybrid.recall[2], lexical.ndcg10
     );
-    assert!(hybrid.ndcg10 >= 0.30, "hybrid NDCG@10 {:.4}", hybrid.ndcg10);
+    assert!(hybrid.ndcg10 >= 0.25, "hybrid NDCG@10 {:.4}", hybrid.ndcg10);
     assert!(
         hybrid.recall[2] >= 0.45,
         "hybrid R@10 {:.3}",
