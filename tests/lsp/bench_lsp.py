@@ -145,6 +145,8 @@ async def main() -> int:
     ap.add_argument("--queries", type=int, default=100, help="number of sg/search requests")
     ap.add_argument("--edits", type=int, default=5, help="number of edit-to-searchable probes")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds to wait for indexing")
+    ap.add_argument("--query-file", type=pathlib.Path,
+                    help="natural-language queries, one JSON object with a \"query\" per line (default: a built-in list)")
     args = ap.parse_args()
 
     conftest.SG_BIN = str(pathlib.Path(args.binary).resolve())
@@ -167,7 +169,11 @@ async def main() -> int:
         chunks = sum(f["chunks"] for f in status["folders"])
 
         idents = await identifiers(session, 50)
-        queries = (NATURAL + idents) or NATURAL
+        natural = NATURAL
+        if args.query_file:
+            import json
+            natural = [json.loads(l)["query"] for l in args.query_file.read_text().splitlines() if l.strip()]
+        queries = natural + idents
         search_ms = {"natural": [], "identifier": []}
         for i in range(args.queries):
             q = queries[i % len(queries)]
