@@ -146,7 +146,59 @@ pub fn snippet(text: &str, query: &str, max_lines: usize) -> String {
         .join("\n")
 }
 
+/// The identifier a query names, if it is one: `parse_config`, `HttpClient`, `Sinatra::Helpers`
+/// (the last segment), `fmt.Println` (likewise).
+fn named_identifier(query: &str) -> Option<&str> {
+    let q = query.trim();
+    if q.is_empty() || q.split_whitespace().count() > 1 {
+        return None;
+    }
+    let last = q
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .find(|s| !s.is_empty())?;
+    (last.len() >= 3 && !last.chars().all(|c| c.is_ascii_digit())).then_some(last)
+}
+
 impl Workspace {
+    /// For a query naming an identifier, adds the chunks holding that identifier's definitions to the
+    /// lexical candidates, scored as the best lexical hit: a definition is found even when its chunk's
+    /// text mentions the name less often than its callers do.
+    fn add_definitions(&self, query: &str, lexical: &mut Vec<(ChunkId, f32)>) -> Result<()> {
+        let Some(name) = named_identifier(query) else {
+            return Ok(());
+        };
+        let table = self.symbol_table()?;
+        let defs: Vec<_> = table
+            .search(name, 8, None)
+            .into_iter()
+            .filter(|h| h.matched <= crate::symbols::MatchKind::ExactIgnoreCase)
+            .map(|h| (h.entry.file, h.entry.start_line))
+            .collect();
+        if defs.is_empty() {
+            return Ok(());
+        }
+        let top = lexical.iter().map(|(_, s)| *s).fold(1.0f32, f32::max);
+        let txn = self.store().read_txn()?;
+        for (file, line) in defs {
+            let Some(rec) = self.store().file(&txn, file)? else {
+                continue;
+            };
+            for id in rec.chunks {
+                let Some(c) = self.store().chunk(&txn, id)? else {
+                    continue;
+                };
+                if c.start_line <= line && c.end_line >= line {
+                    match lexical.iter_mut().find(|(i, _)| *i == id) {
+                        Some(hit) => hit.1 = hit.1.max(top),
+                        None => lexical.push((id, top)),
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a search on the current state of the index.
     pub fn search(&self, req: &SearchRequest, rank_cfg: &RankConfig) -> Result<SearchResponse> {
         let t = Instant::now();
@@ -156,7 +208,7 @@ impl Workspace {
         let mut note = None;
         let mut mode = req.mode;
 
-        let lexical = if mode != Mode::Semantic {
+        let mut lexical: Vec<(ChunkId, f32)> = if mode != Mode::Semantic {
             let searcher = self.lexical().searcher();
             searcher
                 .search(&LexQuery {
@@ -169,6 +221,9 @@ impl Workspace {
         } else {
             Vec::new()
         };
+        if mode != Mode::Semantic {
+            self.add_definitions(&req.query, &mut lexical)?;
+        }
         let vectors = self.vectors();
         let semantic: Vec<(ChunkId, f32)> = if mode != Mode::Lexical {
             match self.embedder() {
@@ -331,6 +386,15 @@ mod tests {
             "/// Doc.\nfn retry_request(n: u32) {"
         );
         assert_eq!(snippet("", "x", 3), "");
+    }
+
+    #[test]
+    fn identifiers_named_by_queries() {
+        assert_eq!(named_identifier("parse_config"), Some("parse_config"));
+        assert_eq!(named_identifier("Sinatra::Helpers"), Some("Helpers"));
+        assert_eq!(named_identifier("fmt.Println()"), Some("Println"));
+        assert_eq!(named_identifier("retry http requests"), None);
+        assert_eq!(named_identifier("42"), None);
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct RankConfig {
     /// `1 + file_support · ln(1 + others / best)`, where `others` sums the scores of the file's other
     /// candidates and `best` is the file's best score.
     pub file_support: f32,
+    /// How much of the weakest lexical candidate's score is subtracted before scaling (0 to 1).
+    pub lexical_floor: f32,
+    /// How much of the weakest semantic candidate's similarity is subtracted before scaling (0 to 1).
+    pub semantic_floor: f32,
 }
 
 impl RankConfig {
@@ -121,6 +125,8 @@ impl RankConfig {
             "current_file_boost" => &mut self.current_file_boost,
             "same_dir_boost" => &mut self.same_dir_boost,
             "file_support" => &mut self.file_support,
+            "lexical_floor" => &mut self.lexical_floor,
+            "semantic_floor" => &mut self.semantic_floor,
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -143,6 +149,8 @@ impl Default for RankConfig {
             current_file_boost: 1.15,
             same_dir_boost: 1.05,
             file_support: 0.5,
+            lexical_floor: 0.0,
+            semantic_floor: 1.0,
         }
     }
 }
@@ -203,11 +211,20 @@ pub struct Ranked {
     pub signals: Signals,
 }
 
-fn normalise(scores: &HashMap<ChunkId, f32>) -> HashMap<ChunkId, f32> {
-    let max = scores.values().copied().fold(0.0f32, f32::max).max(1e-6);
+/// Scales scores into 0..=1: `(s − f) / (max − f)` with the floor `f = floor · min`, so `floor` 0 divides
+/// by the maximum and 1 stretches the candidates' own range.
+fn normalise(scores: &HashMap<ChunkId, f32>, floor: f32) -> HashMap<ChunkId, f32> {
+    let max = scores.values().copied().fold(0.0f32, f32::max);
+    let min = scores.values().copied().fold(f32::MAX, f32::min);
+    let f = if scores.len() > 1 {
+        floor * min.max(0.0)
+    } else {
+        0.0
+    };
+    let span = (max - f).max(1e-6);
     scores
         .iter()
-        .map(|(id, s)| (*id, (s / max).max(0.0)))
+        .map(|(id, s)| (*id, ((s - f) / span).max(0.0)))
         .collect()
 }
 
@@ -301,8 +318,8 @@ pub fn rank(
     };
     let lex_raw: HashMap<ChunkId, f32> = lexical.iter().copied().collect();
     let sem_raw: HashMap<ChunkId, f32> = semantic.iter().copied().collect();
-    let lex_n = normalise(&lex_raw);
-    let sem_n = normalise(&sem_raw);
+    let lex_n = normalise(&lex_raw, cfg.lexical_floor);
+    let sem_n = normalise(&sem_raw, cfg.semantic_floor);
 
     let words: Vec<String> = query
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
