@@ -230,61 +230,43 @@ impl Workspace {
         });
         let cache = EmbeddingCache::open_shared(&cache_dir)
             .with_context(|| format!("cannot open embedding cache {}", cache_dir.display()))?;
-        match Self::open_parts(&root, &dir, &opts) {
-            Ok((store, lexical, writer, rebuild)) => {
-                let ws = Workspace {
-                    root,
-                    dir,
-                    cfg: RwLock::new(opts.config),
-                    store,
-                    cache,
-                    lexical,
-                    writer,
-                    embedder: opts.embedder,
-                    vectors: RwLock::new(Arc::new(VectorSet::default())),
-                    symbols: RwLock::new(None),
-                };
-                if rebuild && ws.is_writable() {
-                    ws.rebuild_lexical()?;
-                }
-                ws.load_vectors()?;
-                Ok(ws)
-            }
+        let (store, lexical, writer, rebuild) = match Self::open_parts(&dir) {
+            Ok(parts) => parts,
             Err(err)
                 if err
                     .downcast_ref::<LexicalError>()
                     .is_some_and(|e| matches!(e, LexicalError::Locked)) =>
             {
-                Err(err)
+                return Err(err);
             }
             Err(err) => {
                 tracing::warn!(target: "sg::index", "index at {} is damaged ({err:#}); rebuilding it", dir.display());
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("cannot remove damaged index {}", dir.display()))?;
-                let (store, lexical, writer, _) = Self::open_parts(&root, &dir, &opts)?;
-                let ws = Workspace {
-                    root,
-                    dir,
-                    cfg: RwLock::new(opts.config),
-                    store,
-                    cache,
-                    lexical,
-                    writer,
-                    embedder: opts.embedder,
-                    vectors: RwLock::new(Arc::new(VectorSet::default())),
-                    symbols: RwLock::new(None),
-                };
-                Ok(ws)
+                Self::open_parts(&dir)?
             }
+        };
+        let ws = Workspace {
+            root,
+            dir,
+            cfg: RwLock::new(opts.config),
+            store,
+            cache,
+            lexical,
+            writer,
+            embedder: opts.embedder,
+            vectors: RwLock::new(Arc::new(VectorSet::default())),
+            symbols: RwLock::new(None),
+        };
+        if rebuild && ws.is_writable() {
+            ws.rebuild_lexical()?;
         }
+        ws.load_vectors()?;
+        Ok(ws)
     }
 
     #[allow(clippy::type_complexity)]
-    fn open_parts(
-        _root: &Path,
-        dir: &Path,
-        _opts: &OpenOptions,
-    ) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
+    fn open_parts(dir: &Path) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
         let (store, reset) = Store::open(&dir.join("lmdb"))?;
         if reset {
             tracing::warn!(target: "sg::index", "index format changed; rebuilding {}", dir.display());
