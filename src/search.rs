@@ -475,6 +475,28 @@ mod tests {
         }
     }
 
+    /// The default weights with plain max-scaling, so that a handful of candidates keep their spread.
+    fn cfg() -> RankConfig {
+        RankConfig {
+            semantic_floor: 0.0,
+            ..RankConfig::default()
+        }
+    }
+
+    #[test]
+    fn floors_stretch_the_candidates_range() {
+        let mut m = HashMap::new();
+        m.insert(ChunkId(1), 0.5);
+        m.insert(ChunkId(2), 0.4);
+        m.insert(ChunkId(3), 0.3);
+        let plain = normalise(&m, 0.0);
+        assert!((plain[&ChunkId(3)] - 0.6).abs() < 1e-6);
+        let stretched = normalise(&m, 1.0);
+        assert!((stretched[&ChunkId(1)] - 1.0).abs() < 1e-6);
+        assert!((stretched[&ChunkId(2)] - 0.5).abs() < 1e-6);
+        assert_eq!(stretched[&ChunkId(3)], 0.0);
+    }
+
     fn ids(r: &[Ranked]) -> Vec<u32> {
         r.iter().map(|x| x.id.0).collect()
     }
@@ -527,7 +549,7 @@ mod tests {
             &[],
             &m,
             &SearchContext::default(),
-            &RankConfig::default(),
+            &cfg(),
             10,
         );
         assert_eq!(ids(&r), vec![2, 1, 3]);
@@ -571,7 +593,7 @@ mod tests {
             &sem,
             &m,
             &SearchContext::default(),
-            &RankConfig::default(),
+            &cfg(),
             10,
         );
         // 2 overlaps 1 and is dropped; 3 is a second result of a.rs and decays below b.rs.
@@ -599,16 +621,7 @@ mod tests {
             open_files: vec!["src/y.rs".into()],
             exclude: Some(("src/z.rs".into(), 25, 25)),
         };
-        let r = rank(
-            "thing",
-            Mode::Semantic,
-            &[],
-            &sem,
-            &m,
-            &ctx,
-            &RankConfig::default(),
-            10,
-        );
+        let r = rank("thing", Mode::Semantic, &[], &sem, &m, &ctx, &cfg(), 10);
         assert_eq!(ids(&r), vec![2, 1]);
     }
 
@@ -659,7 +672,7 @@ mod tests {
             &sem,
             &m,
             &SearchContext::default(),
-            &RankConfig::default(),
+            &cfg(),
             2,
         );
         assert_eq!(ids(&r), vec![2, 1]);
