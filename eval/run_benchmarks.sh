@@ -4,6 +4,8 @@
 # Usage: eval/run_benchmarks.sh CORPUS_DIR [WORK_DIR]
 #   CORPUS_DIR  the benchmark's repositories, materialized with ../shared/bench/semble/materialize.py
 #   WORK_DIR    where indexes, caches and raw results go (default: a temporary folder)
+#   SG_BENCH_INDEX (env) reuse this index base for the quality run (an earlier run's embeddings); the speed
+#               run always starts from an empty index and an empty embedding cache
 #
 # Quality: `sg eval` over the 18 repositories in hybrid, lexical and semantic modes (NDCG@10 checked by the
 # benchmark's own score.py). Speed, on tokio: cold index (lexical-searchable and fully embedded), warm
@@ -19,7 +21,7 @@ cargo build --release
 sg="$here/target/release/sg"
 
 echo "== quality (18 repositories, all modes)" >&2
-SG_INDEX_DIR="$work/quality" "$sg" eval --semble "$bench" --corpus "$corpus" --mode all \
+SG_INDEX_DIR="${SG_BENCH_INDEX:-$work/quality}" "$sg" eval --semble "$bench" --corpus "$corpus" --mode all \
   --results "$work/results" --out "$work/report.json" >&2
 for m in hybrid lexical semantic; do
   echo "score.py $m: $(python3 "$bench/score.py" "$work/results.$m.jsonl" | tail -1)" >&2

@@ -208,44 +208,50 @@ impl Workspace {
         let mut note = None;
         let mut mode = req.mode;
 
-        let mut lexical: Vec<(ChunkId, f32)> = if mode != Mode::Semantic {
-            let searcher = self.lexical().searcher();
-            searcher
+        // The two retrievers run side by side: the query embedding dominates a hybrid search's time.
+        let vectors = self.vectors();
+        let run_lexical = || -> Result<Vec<(ChunkId, f32)>> {
+            if mode == Mode::Semantic {
+                return Ok(Vec::new());
+            }
+            let mut hits: Vec<(ChunkId, f32)> = self
+                .lexical()
+                .searcher()
                 .search(&LexQuery {
                     text: &req.query,
                     limit: k,
                 })?
                 .into_iter()
                 .map(|h| (ChunkId(h.chunk_id), h.score))
-                .collect()
-        } else {
-            Vec::new()
+                .collect();
+            self.add_definitions(&req.query, &mut hits)?;
+            Ok(hits)
         };
-        if mode != Mode::Semantic {
-            self.add_definitions(&req.query, &mut lexical)?;
-        }
-        let vectors = self.vectors();
-        let semantic: Vec<(ChunkId, f32)> = if mode != Mode::Lexical {
+        let run_semantic = || -> (Vec<(ChunkId, f32)>, Option<String>) {
+            if mode == Mode::Lexical {
+                return (Vec::new(), None);
+            }
             match self.embedder() {
                 Some(e) if !vectors.is_empty() => match e.embed_query(&req.query) {
-                    Ok(q) => vectors.top_k(&q, k),
-                    Err(err) => {
-                        note = Some(format!("semantic search unavailable: {err:#}"));
-                        Vec::new()
-                    }
+                    Ok(q) => (vectors.top_k(&q, k), None),
+                    Err(err) => (
+                        Vec::new(),
+                        Some(format!("semantic search unavailable: {err:#}")),
+                    ),
                 },
-                Some(_) => {
-                    note = Some("no chunk is embedded yet; lexical results only".into());
-                    Vec::new()
-                }
-                None => {
-                    note = Some("no embedding model loaded; lexical results only".into());
-                    Vec::new()
-                }
+                Some(_) => (
+                    Vec::new(),
+                    Some("no chunk is embedded yet; lexical results only".into()),
+                ),
+                None => (
+                    Vec::new(),
+                    Some("no embedding model loaded; lexical results only".into()),
+                ),
             }
-        } else {
-            Vec::new()
         };
+        let (lexical, (semantic, sem_note)) = rayon::join(run_lexical, run_semantic);
+        let lexical = lexical?;
+        note = note.or(sem_note);
         if mode == Mode::Hybrid && semantic.is_empty() {
             mode = Mode::Lexical;
         }
