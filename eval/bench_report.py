@@ -2,9 +2,10 @@
 """Renders docs/benchmarks.md from an `sg eval --out` report on the public benchmark, the published
 table, and the speed measurements of eval/run_benchmarks.sh.
 
-Usage: bench_report.py REPORT.json SPEED.json PUBLISHED.tsv > docs/benchmarks.md
+Usage: bench_report.py REPORT.json SPEED.json PUBLISHED.tsv [LSP.txt] > docs/benchmarks.md
 """
 import json
+import re
 import sys
 
 
@@ -81,6 +82,21 @@ def main():
         w("|---|---:|")
         for k, v in speed["speed"].items():
             w(f"| {k} | {v} |")
+        w("")
+    if len(sys.argv) > 4:
+        w("## Language server latency")
+        w("")
+        w("`tests/lsp/bench_lsp.py` drives the release `sg lsp` through a real LSP client on tokio (index warm,")
+        w("every chunk embedded): `sg/search` over the benchmark's 269 natural-language queries plus identifiers")
+        w("found in the index, `workspace/symbol` for identifier prefixes, and edit-to-searchable: an unsaved")
+        w("`didChange` adds a function, then `sg/search` is polled until it ranks first, by name and by purpose.")
+        w("Client-side round trips.")
+        w("")
+        w("```")
+        # Keep machine paths out of the document: name the folder by its last two components.
+        text = open(sys.argv[4]).read().strip()
+        w(re.sub(r"(?m)^/\S*?([^/\s]+/[^/\s]+):", r"\1:", text))
+        w("```")
         w("")
     for section in speed.get("notes", []):
         w(section)

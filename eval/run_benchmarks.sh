@@ -9,7 +9,8 @@
 #
 # Quality: `sg eval` over the 18 repositories in hybrid, lexical and semantic modes (NDCG@10 checked by the
 # benchmark's own score.py). Speed, on tokio: cold index (lexical-searchable and fully embedded), warm
-# re-index, `sg search --batch` latency, peak memory.
+# re-index, `sg search --batch` latency, peak memory; then `sg lsp` latency through a real LSP client
+# (sg/search, workspace/symbol, edit to searchable).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 corpus=$(cd "$1" && pwd)
@@ -83,5 +84,18 @@ print(json.dumps({
     "command": "bash eval/run_benchmarks.sh CORPUS_DIR   # CORPUS_DIR made by ../shared/bench/semble/materialize.py",
 }, indent=1))
 PY
-python3 eval/bench_report.py "$work/report.json" "$work/speed.json" "$bench/published.tsv" > docs/benchmarks.md
+echo "== language server latency (tokio)" >&2
+python3 - "$bench/annotations" > "$work/nl_queries.jsonl" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    for q in json.load(open(os.path.join(d, name))):
+        if " " in q["query"]:
+            print(json.dumps({"query": q["query"]}))
+PY
+pip install -q -r tests/lsp/requirements.txt >&2
+python3 tests/lsp/bench_lsp.py "$sg" "$tokio" --index-dir "$work/speed" --queries 300 --edits 5 \
+  --query-file "$work/nl_queries.jsonl" > "$work/lsp.txt"
+
+python3 eval/bench_report.py "$work/report.json" "$work/speed.json" "$bench/published.tsv" "$work/lsp.txt" > docs/benchmarks.md
 echo "wrote docs/benchmarks.md (raw results in $work)" >&2
