@@ -145,10 +145,11 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
     ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
 }
 
-/// Word pieces embedded per chunk. The default model was trained on 128-token inputs, and 128 embeds
-/// about 2.5× faster than 256 on a CPU (see docs/benchmarks.md); the head of a chunk (signature, doc
-/// comment, first statements) carries most of what a query matches.
-pub const DOC_MAX_TOKENS: usize = 128;
+/// Word pieces embedded per chunk: the default model's own limit (256). Every number in
+/// docs/benchmarks.md was measured with it. 128 embeds 2.7× faster on this class of CPU (26.7 against
+/// 10 chunks/s on the benchmark's chi); its effect on quality is not measured yet, and changing it
+/// changes the model fingerprint, so every cached vector is recomputed.
+pub const DOC_MAX_TOKENS: usize = 256;
 
 /// Loads the embedding model: the given folder (an error if it fails) or the shipped default (a
 /// warning and lexical-only search if it is missing).
@@ -158,6 +159,7 @@ pub fn load_embedder(
 ) -> Result<Option<Arc<dyn Embedder>>> {
     let opts = EmbedOptions {
         threads: threads.unwrap_or(0),
+        max_tokens: DOC_MAX_TOKENS,
         ..EmbedOptions::default()
     };
     match model_path {
