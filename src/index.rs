@@ -854,9 +854,4 @@ impl Workspace {
         *guard = Some(table.clone());
         Ok(table)
     }
-
-    /// The path of a file id.
-    pub fn path_of(&self, txn: &heed::RoTxn, id: FileId) -> Result<Option<String>> {
-        Ok(self.store.file(txn, id)?.map(|r| r.path))
-    }
 }

@@ -61,7 +61,7 @@ pub struct SearchHit {
     pub start_line: u32,
     /// Last line, 1-based, inclusive.
     pub end_line: u32,
-    /// Byte range in the file.
+    /// Byte range of the whole chunk in the file (the lines may be narrowed to one definition).
     pub byte_range: (u32, u32),
     /// Symbol name.
     pub symbol: Option<String>,

@@ -154,8 +154,6 @@ pub enum Skip {
     Binary,
     /// Looks machine-written: very long lines (minified code).
     Minified,
-    /// Not a kind of file the configuration indexes (e.g. not code in code-only mode).
-    NotIndexed,
 }
 
 impl std::fmt::Display for Skip {
@@ -164,7 +162,6 @@ impl std::fmt::Display for Skip {
             Skip::TooLarge(n) => write!(f, "too large ({n} bytes)"),
             Skip::Binary => write!(f, "binary"),
             Skip::Minified => write!(f, "minified or generated"),
-            Skip::NotIndexed => write!(f, "not an indexed kind of file"),
         }
     }
 }
