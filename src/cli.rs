@@ -67,6 +67,9 @@ pub struct CommonArgs {
     /// Embedding threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Word pieces embedded per chunk (default: the model manifest's `max_tokens`).
+    #[arg(long, env = "SG_MAX_TOKENS")]
+    pub max_tokens: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -145,21 +148,17 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
     ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
 }
 
-/// Word pieces embedded per chunk: the default model's own limit (256). Every number in
-/// docs/benchmarks.md was measured with it. 128 embeds 2.7× faster on this class of CPU (26.7 against
-/// 10 chunks/s on the benchmark's chi); its effect on quality is not measured yet, and changing it
-/// changes the model fingerprint, so every cached vector is recomputed.
-pub const DOC_MAX_TOKENS: usize = 256;
-
 /// Loads the embedding model: the given folder (an error if it fails) or the shipped default (a
-/// warning and lexical-only search if it is missing).
+/// warning and lexical-only search if it is missing). `max_tokens` overrides the manifest's limit on
+/// word pieces per chunk (it is part of the model fingerprint: changing it re-embeds everything).
 pub fn load_embedder(
     model_path: Option<&Path>,
     threads: Option<usize>,
+    max_tokens: Option<usize>,
 ) -> Result<Option<Arc<dyn Embedder>>> {
     let opts = EmbedOptions {
         threads: threads.unwrap_or(0),
-        max_tokens: DOC_MAX_TOKENS,
+        max_tokens: max_tokens.unwrap_or(0),
         ..EmbedOptions::default()
     };
     match model_path {
@@ -201,7 +200,7 @@ impl CommonArgs {
         let embedder = if self.no_embed {
             None
         } else {
-            load_embedder(self.model_path.as_deref(), self.threads)?
+            load_embedder(self.model_path.as_deref(), self.threads, self.max_tokens)?
         };
         Workspace::open(
             root,

@@ -598,7 +598,11 @@ pub fn run(a: EvalArgs) -> Result<i32> {
     let embedder = if a.common.no_embed {
         None
     } else {
-        crate::cli::load_embedder(a.common.model_path.as_deref(), a.common.threads)?
+        crate::cli::load_embedder(
+            a.common.model_path.as_deref(),
+            a.common.threads,
+            a.common.max_tokens,
+        )?
     };
     let mut rank = RankConfig::default();
     for kv in &a.rank {

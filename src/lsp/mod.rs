@@ -228,7 +228,7 @@ impl Server {
                     if !settings.embed {
                         return None;
                     }
-                    match crate::cli::load_embedder(settings.model_path.as_deref(), Some(1)) {
+                    match crate::cli::load_embedder(settings.model_path.as_deref(), Some(1), None) {
                         Ok(e) => e,
                         Err(err) => {
                             tracing::error!(target: "sg::lsp", "{err:#}; lexical search only");
