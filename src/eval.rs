@@ -1,7 +1,7 @@
 //! Search-quality evaluation: query specs, the public benchmark importer, ranking metrics (NDCG@10,
 //! P@1, MRR@10, Recall@k, Recall AUC) and latency, for each retrieval mode side by side.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -324,6 +324,10 @@ pub struct EvalArgs {
     /// Per-query lines on stderr.
     #[arg(long)]
     verbose: bool,
+    /// Editor context to simulate, comma-separated: `none`; `related` (the current file imports a
+    /// relevant file, is imported by one, or sits beside one); `unrelated` (a file elsewhere); `all`.
+    #[arg(long, default_value = "none")]
+    context: String,
     /// Override a ranking weight, e.g. `--rank file_support=0.3` (repeatable; for tuning).
     #[arg(long = "rank", value_name = "NAME=VALUE")]
     rank: Vec<String>,
@@ -415,6 +419,110 @@ pub fn import_semble(
     Ok(out)
 }
 
+/// A simulated editor context for benchmark queries, to measure the context boosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextScenario {
+    /// No editor context.
+    None,
+    /// The current (and open) file is related to a relevant file: it imports one, is imported by
+    /// one, or, failing both, sits in the same folder.
+    Related,
+    /// The current file is unrelated to every relevant file: another folder, no import edge.
+    Unrelated,
+}
+
+impl ContextScenario {
+    /// The scenario's name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContextScenario::None => "none",
+            ContextScenario::Related => "related",
+            ContextScenario::Unrelated => "unrelated",
+        }
+    }
+
+    /// The scenario called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::None, Self::Related, Self::Unrelated]
+            .into_iter()
+            .find(|c| c.name() == name)
+    }
+}
+
+fn target_path(t: &Target) -> &str {
+    match t {
+        Target::Path(p) => p,
+        Target::Detailed { path, .. } => path,
+    }
+}
+
+fn folder(p: &str) -> &str {
+    p.rsplit_once('/').map(|x| x.0).unwrap_or("")
+}
+
+/// The editor context a query is run with in `scenario`: the current file (also open) is picked
+/// from the candidates by a hash of the query, so runs are repeatable. `None` when no file fits.
+fn simulated_context(
+    ws: &crate::index::Workspace,
+    files: &[String],
+    q: &SpecQuery,
+    scenario: ContextScenario,
+) -> Result<Option<SearchContext>> {
+    let targets: Vec<&String> = files
+        .iter()
+        .filter(|f| q.relevant.iter().any(|t| path_matches(f, target_path(t))))
+        .collect();
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let mut related: BTreeSet<String> = BTreeSet::new();
+    for t in &targets {
+        related.extend(ws.related_files(t, 64)?);
+    }
+    let is_target = |f: &str| targets.iter().any(|t| t.as_str() == f);
+    let is_code = |f: &str| crate::syntax::Language::from_path(Path::new(f)).is_code();
+    let candidates: Vec<&String> = match scenario {
+        ContextScenario::None => return Ok(None),
+        ContextScenario::Related => {
+            let mut c: Vec<&String> = files
+                .iter()
+                .filter(|f| related.contains(*f) && !is_target(f))
+                .collect();
+            if c.is_empty() {
+                c = files
+                    .iter()
+                    .filter(|f| {
+                        !is_target(f)
+                            && is_code(f)
+                            && targets.iter().any(|t| folder(t) == folder(f))
+                    })
+                    .collect();
+            }
+            c
+        }
+        ContextScenario::Unrelated => files
+            .iter()
+            .filter(|f| {
+                !is_target(f)
+                    && is_code(f)
+                    && !related.contains(*f)
+                    && !targets.iter().any(|t| folder(t) == folder(f))
+            })
+            .collect(),
+    };
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let h = blake3::hash(q.query.as_bytes());
+    let n = u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes"));
+    let pick = candidates[(n % candidates.len() as u64) as usize].clone();
+    Ok(Some(SearchContext {
+        current_file: Some(pick.clone()),
+        open_files: vec![pick],
+        ..SearchContext::default()
+    }))
+}
+
 /// One query's outcome in one mode.
 #[derive(Clone, Debug, Serialize)]
 struct QueryOutcome {
@@ -439,6 +547,8 @@ pub struct EvalOptions {
     pub rank: RankConfig,
     /// Per-query lines on stderr.
     pub verbose: bool,
+    /// Editor contexts to run every query in (each gives its own rows, `mode@context`).
+    pub contexts: Vec<ContextScenario>,
     /// Progress bars on a terminal.
     pub progress: bool,
 }
@@ -447,7 +557,7 @@ pub struct EvalOptions {
 pub struct EvalRun {
     /// Aggregated metrics.
     pub report: Report,
-    outcomes: BTreeMap<&'static str, Vec<QueryOutcome>>,
+    outcomes: BTreeMap<String, Vec<QueryOutcome>>,
 }
 
 impl EvalRun {
@@ -481,7 +591,7 @@ pub fn evaluate(
     modes: &[Mode],
     opts: &EvalOptions,
 ) -> Result<EvalRun> {
-    let mut outcomes: BTreeMap<&'static str, Vec<QueryOutcome>> = BTreeMap::new();
+    let mut outcomes: BTreeMap<String, Vec<QueryOutcome>> = BTreeMap::new();
     let mut index_times = BTreeMap::new();
     let mut languages = BTreeMap::new();
     for (name, lang, spec) in specs {
@@ -522,7 +632,25 @@ pub fn evaluate(
         }
         index_times.insert(name.clone(), t.elapsed().as_secs_f64());
         languages.insert(name.clone(), lang.clone());
-        for &mode in modes {
+        let files: Vec<String> = {
+            let txn = ws.store().read_txn()?;
+            let mut v: Vec<String> = ws
+                .store()
+                .files(&txn)?
+                .into_iter()
+                .map(|(_, r)| r.path)
+                .collect();
+            v.sort();
+            v
+        };
+        for (&mode, &scenario) in modes
+            .iter()
+            .flat_map(|m| opts.contexts.iter().map(move |c| (m, c)))
+        {
+            let label = match scenario {
+                ContextScenario::None => mode.name().to_string(),
+                c => format!("{}@{}", mode.name(), c.name()),
+            };
             for q in &spec.queries {
                 let mut req = SearchRequest::new(q.query.clone(), 100);
                 req.mode = mode;
@@ -530,8 +658,13 @@ pub fn evaluate(
                     req.context = SearchContext {
                         current_file: c.current.clone(),
                         open_files: c.open.clone(),
-                        exclude: None,
+                        ..SearchContext::default()
                     };
+                }
+                if scenario != ContextScenario::None
+                    && let Some(ctx) = simulated_context(&ws, &files, q, scenario)?
+                {
+                    req.context = ctx;
                 }
                 let t = Instant::now();
                 let r = ws.search(&req, &opts.rank)?;
@@ -539,16 +672,19 @@ pub fn evaluate(
                 let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
                 let m = metrics(&hits, &q.relevant);
                 if opts.verbose {
-                    eprintln!("{:8} {:.3} {name}: {}", mode.name(), m.ndcg10, q.query);
+                    eprintln!("{label:8} {:.3} {name}: {}", m.ndcg10, q.query);
                 }
-                outcomes.entry(mode.name()).or_default().push(QueryOutcome {
-                    spec: name.clone(),
-                    query: q.query.clone(),
-                    category: q.category.clone().unwrap_or_else(|| "all".into()),
-                    metrics: m,
-                    latency_ms,
-                    hits,
-                });
+                outcomes
+                    .entry(label.clone())
+                    .or_default()
+                    .push(QueryOutcome {
+                        spec: name.clone(),
+                        query: q.query.clone(),
+                        category: q.category.clone().unwrap_or_else(|| "all".into()),
+                        metrics: m,
+                        latency_ms,
+                        hits,
+                    });
             }
         }
     }
@@ -604,6 +740,20 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             a.common.max_tokens,
         )?
     };
+    let mut contexts = Vec::new();
+    for c in a.context.split(',') {
+        match c.trim() {
+            "all" => contexts.extend([
+                ContextScenario::None,
+                ContextScenario::Related,
+                ContextScenario::Unrelated,
+            ]),
+            c => contexts.push(
+                ContextScenario::from_name(c)
+                    .with_context(|| format!("--context: unknown scenario {c:?}"))?,
+            ),
+        }
+    }
     let mut rank = RankConfig::default();
     for kv in &a.rank {
         let (k, v) = kv
@@ -623,6 +773,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             index_base: None,
             rank,
             verbose: a.verbose,
+            contexts,
             progress: true,
         },
     )?;
@@ -659,7 +810,7 @@ pub struct Report {
 }
 
 fn build_report(
-    outcomes: &BTreeMap<&'static str, Vec<QueryOutcome>>,
+    outcomes: &BTreeMap<String, Vec<QueryOutcome>>,
     index_times: &BTreeMap<String, f64>,
     languages: &BTreeMap<String, String>,
 ) -> Report {

@@ -16,6 +16,7 @@ use crate::chunk::{self, Chunk};
 use crate::config::IndexConfig;
 use crate::embed::Embedder;
 use crate::ids::{ChunkId, ContentHash, FileId};
+use crate::imports::ImportGraph;
 use crate::lexical::{LexDoc, LexicalError, LexicalIndex, LexicalWriter};
 use crate::store::{ChunkRecord, EmbeddingCache, FileRecord, Store, SymbolRecord};
 use crate::symbols::SymbolTable;
@@ -182,7 +183,11 @@ pub struct Workspace {
     embedder: Option<Arc<dyn Embedder>>,
     vectors: RwLock<Arc<VectorSet>>,
     symbols: RwLock<Option<Arc<SymbolTable>>>,
+    imports: Mutex<Option<ImportGraph>>,
 }
+
+/// A file's language and its chunks' texts by first line, for the import graph.
+type FileParts<'a> = (Language, Vec<(u32, &'a str)>);
 
 fn lexical_doc<'a>(
     id: ChunkId,
@@ -257,6 +262,7 @@ impl Workspace {
             embedder: opts.embedder,
             vectors: RwLock::new(Arc::new(VectorSet::default())),
             symbols: RwLock::new(None),
+            imports: Mutex::new(None),
         };
         if rebuild && ws.is_writable() {
             ws.rebuild_lexical()?;
@@ -339,6 +345,7 @@ impl Workspace {
         self.lexical.reload()?;
         self.load_vectors()?;
         *self.symbols.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.imports.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
 
@@ -588,6 +595,10 @@ impl Workspace {
         self.store.remove_chunks(&mut txn, &dropped)?;
         self.store.set_lexical_dirty(&mut txn, false)?;
         txn.commit()?;
+        let sym_updates_paths: Vec<(FileId, String, bool)> = sym_updates
+            .iter()
+            .map(|(f, p, s)| (*f, p.clone(), s.is_some()))
+            .collect();
         if let Some(table) = self
             .symbols
             .write()
@@ -595,11 +606,35 @@ impl Workspace {
             .as_mut()
         {
             let t = Arc::make_mut(table);
-            for (fid, path, syms) in sym_updates {
+            for (fid, path, syms) in sym_updates.drain(..) {
                 match syms {
                     Some(s) => t.set_file(fid, &path, s),
                     None => t.remove_file(fid),
                 }
+            }
+        }
+        if let Some(g) = self
+            .imports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            for (_, path, syms) in &sym_updates_paths {
+                if !syms {
+                    g.remove_file(path);
+                }
+            }
+            let mut by_file: HashMap<&str, FileParts<'_>> = HashMap::new();
+            for (_, rec, path) in &docs {
+                let e = by_file
+                    .entry(path.as_str())
+                    .or_insert_with(|| (rec.language, Vec::new()));
+                e.1.push((rec.start_line, rec.text.as_str()));
+            }
+            for (path, (lang, mut parts)) in by_file {
+                parts.sort_by_key(|p| p.0);
+                let text: Vec<&str> = parts.into_iter().map(|p| p.1).collect();
+                g.set_file(path, lang, &text.join("\n"));
             }
         }
         if !dropped.is_empty() {
@@ -821,6 +856,47 @@ impl Workspace {
         self.load_vectors()?;
         tracing::info!(target: "sg::index", "embedded {done} chunks in {:?}", t.elapsed());
         Ok((done, complete))
+    }
+
+    /// Files that `path` imports, then files that import it (at most `limit`): the import graph is
+    /// read from the store on first use, then kept up to date by writes.
+    pub fn related_files(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+        let mut guard = self.imports.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.load_import_graph()?);
+        }
+        Ok(guard
+            .as_mut()
+            .map(|g| g.related(path, limit))
+            .unwrap_or_default())
+    }
+
+    fn load_import_graph(&self) -> Result<ImportGraph> {
+        let txn = self.store.read_txn()?;
+        let paths: HashMap<FileId, String> = self
+            .store
+            .files(&txn)?
+            .into_iter()
+            .map(|(id, r)| (id, r.path))
+            .collect();
+        let mut by_file: HashMap<FileId, (Language, Vec<(u32, String)>)> = HashMap::new();
+        self.store.for_each_chunk(&txn, |_, rec| {
+            let e = by_file
+                .entry(rec.file)
+                .or_insert_with(|| (rec.language, Vec::new()));
+            e.1.push((rec.start_line, rec.text));
+            Ok(())
+        })?;
+        let mut g = ImportGraph::default();
+        for (fid, (lang, mut parts)) in by_file {
+            let Some(path) = paths.get(&fid) else {
+                continue;
+            };
+            parts.sort_by_key(|p| p.0);
+            let text: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+            g.set_file(path, lang, &text.join("\n"));
+        }
+        Ok(g)
     }
 
     /// The symbol table (loaded from the store on first use, then kept up to date by writes).

@@ -9,6 +9,7 @@ pub mod config;
 pub mod embed;
 pub mod eval;
 pub mod ids;
+pub mod imports;
 pub mod index;
 pub mod lexical;
 #[cfg(feature = "lsp")]

@@ -96,6 +96,8 @@ pub struct SearchResponse {
 
 /// Candidates taken from each retriever before fusion.
 const CANDIDATES: usize = 100;
+/// Most files the import graph adds to a query's editor context.
+const RELATED_FILES: usize = 64;
 
 fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
     if globs.is_empty() {
@@ -308,15 +310,17 @@ impl Workspace {
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
+        let mut context = std::borrow::Cow::Borrowed(&req.context);
+        if let Some(cur) = &req.context.current_file
+            && req.context.related_files.is_empty()
+        {
+            let related = self.related_files(cur, RELATED_FILES)?;
+            if !related.is_empty() {
+                context.to_mut().related_files = related;
+            }
+        }
         let ranked = search::rank(
-            &req.query,
-            mode,
-            &lexical,
-            &semantic,
-            &info,
-            &req.context,
-            rank_cfg,
-            req.limit,
+            &req.query, mode, &lexical, &semantic, &info, &context, rank_cfg, req.limit,
         );
         let txn = self.store().read_txn()?;
         let mut hits = Vec::with_capacity(ranked.len());

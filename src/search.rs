@@ -99,6 +99,8 @@ pub struct RankConfig {
     pub current_file_boost: f32,
     /// Multiplier for chunks in the current file's folder.
     pub same_dir_boost: f32,
+    /// Multiplier for chunks in files the current file imports or that import it.
+    pub import_boost: f32,
     /// Weight of a file's other matching chunks: a chunk's score is multiplied by
     /// `1 + file_support · ln(1 + others / best)`, where `others` sums the scores of the file's other
     /// candidates and `best` is the file's best score.
@@ -124,6 +126,7 @@ impl RankConfig {
             "open_file_boost" => &mut self.open_file_boost,
             "current_file_boost" => &mut self.current_file_boost,
             "same_dir_boost" => &mut self.same_dir_boost,
+            "import_boost" => &mut self.import_boost,
             "file_support" => &mut self.file_support,
             "lexical_floor" => &mut self.lexical_floor,
             "semantic_floor" => &mut self.semantic_floor,
@@ -148,6 +151,7 @@ impl Default for RankConfig {
             open_file_boost: 1.1,
             current_file_boost: 1.15,
             same_dir_boost: 1.05,
+            import_boost: 1.1,
             file_support: 0.5,
             lexical_floor: 0.0,
             semantic_floor: 1.0,
@@ -162,6 +166,9 @@ pub struct SearchContext {
     pub current_file: Option<String>,
     /// Files open in the editor (relative paths).
     pub open_files: Vec<String>,
+    /// Files the current file imports or that import it (relative paths; filled in by the search
+    /// from the workspace's import graph when left empty).
+    pub related_files: Vec<String>,
     /// A line range of the current file to leave out (the symbol under the cursor), 1-based inclusive.
     pub exclude: Option<(String, u32, u32)>,
 }
@@ -400,6 +407,8 @@ pub fn rank(
             boost("current_file", cfg.current_file_boost, &mut score);
         } else if ctx.open_files.iter().any(|f| f == c.path) {
             boost("open_file", cfg.open_file_boost, &mut score);
+        } else if ctx.related_files.iter().any(|f| f == c.path) {
+            boost("import", cfg.import_boost, &mut score);
         } else if let Some(dir) = current_dir
             && c.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("") == dir
         {
@@ -620,9 +629,39 @@ mod tests {
             current_file: Some("src/z.rs".into()),
             open_files: vec!["src/y.rs".into()],
             exclude: Some(("src/z.rs".into(), 25, 25)),
+            ..SearchContext::default()
         };
         let r = rank("thing", Mode::Semantic, &[], &sem, &m, &ctx, &cfg(), 10);
         assert_eq!(ids(&r), vec![2, 1]);
+    }
+
+    #[test]
+    fn files_the_current_file_imports_rise() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "lib/other.rs", Some("a"), ChunkKind::Function, (1, 10)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(2, "lib/dep.rs", Some("b"), ChunkKind::Function, (1, 10)),
+        );
+        m.insert(
+            ChunkId(3),
+            info(3, "app/main.rs", Some("c"), ChunkKind::Function, (1, 10)),
+        );
+        let sem = [(ChunkId(1), 0.80), (ChunkId(2), 0.79), (ChunkId(3), 0.1)];
+        let mut ctx = SearchContext {
+            current_file: Some("app/main.rs".into()),
+            exclude: Some(("app/main.rs".into(), 1, 10)),
+            ..SearchContext::default()
+        };
+        let r = rank("thing", Mode::Semantic, &[], &sem, &m, &ctx, &cfg(), 10);
+        assert_eq!(ids(&r), vec![1, 2]);
+        ctx.related_files = vec!["lib/dep.rs".into()];
+        let r = rank("thing", Mode::Semantic, &[], &sem, &m, &ctx, &cfg(), 10);
+        assert_eq!(ids(&r), vec![2, 1]);
+        assert!(r[0].signals.boosts.iter().any(|(n, _)| *n == "import"));
     }
 
     #[test]

@@ -296,3 +296,48 @@ fn opening_a_missing_folder_is_a_clear_error() {
     };
     assert!(err.contains("cannot open workspace"), "{err}");
 }
+
+#[test]
+fn the_import_graph_follows_edits_and_lifts_imported_files() {
+    let t = TestWs::new(
+        "//- /app/main.py\nfrom store.cache import evict_entries\n\ndef run():\n    evict_entries()\n\
+         //- /store/cache.py\ndef evict_entries():\n    \"\"\"Drop stale entries from the cache.\"\"\"\n    return []\n\
+         //- /legacy/cache_old.py\ndef evict_entries_old():\n    \"\"\"Drop stale entries from the cache.\"\"\"\n    return []\n",
+    );
+    let ws = t.open(Some(fake()));
+    ws.update(&NoProgress).unwrap();
+    assert_eq!(
+        ws.related_files("app/main.py", 10).unwrap(),
+        vec!["store/cache.py"]
+    );
+    assert_eq!(
+        ws.related_files("store/cache.py", 10).unwrap(),
+        vec!["app/main.py"]
+    );
+    let ranked = |current: &str| {
+        let mut req = SearchRequest::new("drop stale entries", 10);
+        req.mode = Mode::Lexical;
+        req.context.current_file = Some(current.to_string());
+        ws.search(&req, &RankConfig::default())
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.path)
+            .filter(|p| p != current)
+            .collect::<Vec<_>>()
+    };
+    let rel = ranked("app/main.py");
+    assert_eq!(rel[0], "store/cache.py", "{rel:?}");
+    // Switching the import to the other module moves the boost with it (the graph follows writes).
+    t.write(
+        "app/main.py",
+        "from legacy.cache_old import evict_entries_old\n\ndef run():\n    evict_entries_old()\n",
+    );
+    ws.update(&NoProgress).unwrap();
+    assert_eq!(
+        ws.related_files("app/main.py", 10).unwrap(),
+        vec!["legacy/cache_old.py"]
+    );
+    let rel = ranked("app/main.py");
+    assert_eq!(rel[0], "legacy/cache_old.py", "{rel:?}");
+}
