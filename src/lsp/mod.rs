@@ -381,15 +381,8 @@ impl Server {
                 if let (Some(rel), Some(pos)) = (&cur_rel, position) {
                     let line = pos.line + 1;
                     let table = f.ws.symbol_table()?;
-                    let enclosing = table
-                        .search("", usize::MAX, None)
-                        .into_iter()
-                        .filter(|h| table.path(h.entry.file) == Some(rel.as_str()))
-                        .filter(|h| h.entry.start_line <= line && h.entry.end_line >= line)
-                        .min_by_key(|h| h.entry.end_line - h.entry.start_line);
-                    if let Some(h) = enclosing {
-                        req.context.exclude =
-                            Some((rel.clone(), h.entry.start_line, h.entry.end_line));
+                    if let Some(e) = table.enclosing(rel, line) {
+                        req.context.exclude = Some((rel.clone(), e.start_line, e.end_line));
                     }
                 }
                 req.context.current_file = cur_rel;
