@@ -695,6 +695,8 @@ impl Embedder for BertEmbedder {
 /// without any token (empty or only whitespace) embeds to the zero vector, which matches nothing.
 pub struct StaticEmbedder {
     tokenizer: Tokenizer,
+    /// Same ids as `tokenizer` for ASCII text, several times faster; `None` for tokenizers it does not model.
+    fast: Option<AsciiWordPiece>,
     /// `vocab × dims`, row-major, f32.
     rows: Vec<f32>,
     vocab: usize,
@@ -730,6 +732,7 @@ impl StaticEmbedder {
         let (mut tokenizer, tokenizer_bytes) = read_tokenizer(&tokenizer_path)?;
         tokenizer.with_padding(None);
         tokenizer.with_truncation(None).map_err(to_anyhow)?;
+        let fast = AsciiWordPiece::new(&tokenizer_bytes, &tokenizer);
 
         if !embeddings_path.is_file() {
             bail!("model file missing: {}", embeddings_path.display());
@@ -809,6 +812,7 @@ impl StaticEmbedder {
         );
         Ok(StaticEmbedder {
             tokenizer,
+            fast,
             rows,
             vocab,
             manifest,
@@ -830,6 +834,18 @@ impl StaticEmbedder {
 
     /// The token ids a text is averaged over: no special tokens, at most [`Self::max_tokens`].
     pub fn token_ids(&self, text: &str) -> anyhow::Result<Vec<u32>> {
+        if let Some(ids) = self
+            .fast
+            .as_ref()
+            .and_then(|f| f.encode(text, self.max_tokens))
+        {
+            return Ok(ids);
+        }
+        self.token_ids_slow(text)
+    }
+
+    /// [`Self::token_ids`] through the tokenizers crate only.
+    fn token_ids_slow(&self, text: &str) -> anyhow::Result<Vec<u32>> {
         let enc = self.tokenizer.encode_fast(text, false).map_err(to_anyhow)?;
         let mut ids = enc.get_ids().to_vec();
         ids.truncate(self.max_tokens);
@@ -876,6 +892,128 @@ impl Embedder for StaticEmbedder {
 
     fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
         self.embed(text)
+    }
+}
+
+/// BERT's uncased WordPiece tokenisation (`BertNormalizer` with lowercasing, `BertPreTokenizer`, `WordPiece`) for
+/// ASCII text, without the tokenizers crate's per-token allocations and alignment bookkeeping. It gives the same
+/// ids as the tokenizer it was built from (a test checks this on sg's own sources); texts it does not model
+/// (non-ASCII, or containing an added token such as `[SEP]`) are left to the tokenizer.
+struct AsciiWordPiece {
+    vocab: std::collections::HashMap<String, u32>,
+    prefix: String,
+    unk: u32,
+    max_word_chars: usize,
+    /// Lowercased contents of the added tokens, which the tokenizer matches before normalising.
+    added: Vec<String>,
+}
+
+impl AsciiWordPiece {
+    /// `None` unless `tokenizer.json` has exactly the pipeline this models.
+    fn new(tokenizer_json: &[u8], tokenizer: &Tokenizer) -> Option<Self> {
+        let json: serde_json::Value = serde_json::from_slice(tokenizer_json).ok()?;
+        let normalizer = &json["normalizer"];
+        let model = &json["model"];
+        let modelled = normalizer["type"] == "BertNormalizer"
+            && normalizer["clean_text"] == true
+            && normalizer["lowercase"] == true
+            && json["pre_tokenizer"]["type"] == "BertPreTokenizer"
+            && model["type"] == "WordPiece";
+        if !modelled {
+            return None;
+        }
+        let unk = tokenizer.token_to_id(model["unk_token"].as_str()?)?;
+        let added = json["added_tokens"]
+            .as_array()?
+            .iter()
+            .filter_map(|t| t["content"].as_str().map(str::to_lowercase))
+            .collect();
+        Some(AsciiWordPiece {
+            vocab: tokenizer.get_vocab(false).into_iter().collect(),
+            prefix: model["continuing_subword_prefix"].as_str()?.to_owned(),
+            unk,
+            max_word_chars: model["max_input_chars_per_word"].as_u64()? as usize,
+            added,
+        })
+    }
+
+    /// The first `limit` ids of `text`, or `None` if the text is not one this models.
+    fn encode(&self, text: &str, limit: usize) -> Option<Vec<u32>> {
+        if !text.is_ascii() {
+            return None;
+        }
+        // Clean and lowercase: control characters vanish, whitespace separates.
+        let mut clean = String::with_capacity(text.len());
+        for b in text.bytes() {
+            match b {
+                b'\t' | b'\n' | b'\r' | b' ' => clean.push(' '),
+                0..=0x1f | 0x7f => {}
+                _ => clean.push(b.to_ascii_lowercase() as char),
+            }
+        }
+        if self.added.iter().any(|a| clean.contains(a.as_str())) {
+            return None;
+        }
+        let mut ids = Vec::new();
+        let mut buf = String::with_capacity(self.prefix.len() + self.max_word_chars);
+        let bytes = clean.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && ids.len() < limit {
+            let b = bytes[i];
+            if b == b' ' {
+                i += 1;
+                continue;
+            }
+            let end = if b.is_ascii_punctuation() {
+                i + 1
+            } else {
+                i + bytes[i..]
+                    .iter()
+                    .position(|c| *c == b' ' || c.is_ascii_punctuation())
+                    .unwrap_or(bytes.len() - i)
+            };
+            self.word(&clean[i..end], &mut buf, &mut ids);
+            i = end;
+        }
+        ids.truncate(limit);
+        Some(ids)
+    }
+
+    /// Greedy longest-match-first WordPiece of one word; the whole word is unknown if any part is.
+    fn word(&self, word: &str, buf: &mut String, ids: &mut Vec<u32>) {
+        if word.len() > self.max_word_chars {
+            ids.push(self.unk);
+            return;
+        }
+        let mark = ids.len();
+        let mut start = 0;
+        while start < word.len() {
+            let mut end = word.len();
+            let mut found = None;
+            while start < end {
+                buf.clear();
+                if start > 0 {
+                    buf.push_str(&self.prefix);
+                }
+                buf.push_str(&word[start..end]);
+                if let Some(&id) = self.vocab.get(buf.as_str()) {
+                    found = Some(id);
+                    break;
+                }
+                end -= 1;
+            }
+            match found {
+                Some(id) => {
+                    ids.push(id);
+                    start = end;
+                }
+                None => {
+                    ids.truncate(mark);
+                    ids.push(self.unk);
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -1544,6 +1682,85 @@ mod tests {
                 "model file missing: {}",
                 dir.join(STATIC_EMBEDDINGS_FILE).display()
             )
+        );
+    }
+
+    #[test]
+    fn ascii_fast_path_gives_the_tokenizers_ids() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("shipped-tokenizer");
+        write_static_model(&dir, &TINY_VOCAB, &TINY_ROWS, 100_000);
+        std::fs::copy(model_dir().join(TOKENIZER_FILE), dir.join(TOKENIZER_FILE)).unwrap();
+        // Enough rows for the real vocabulary.
+        let rows = vec![[0.5f32, -0.25, 1.0]; 30522];
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let table = Tensor::from_vec(flat, (30522, 3), &Device::Cpu).unwrap();
+        candle_core::safetensors::save(
+            &std::collections::HashMap::from([(STATIC_EMBEDDINGS_TENSOR.to_owned(), table)]),
+            dir.join(STATIC_EMBEDDINGS_FILE),
+        )
+        .unwrap();
+        let m = StaticEmbedder::load(&dir, &EmbedOptions::default()).unwrap();
+        let fast = m
+            .fast
+            .as_ref()
+            .expect("the shipped tokenizer has a fast path");
+
+        let mut texts: Vec<String> = [
+            "HTTPServerError read_to_string(&path)?;",
+            "a\x01b\x0bc\x7fd\te\r\nf",
+            "supercalifragilisticexpialidociousness antidisestablishmentarianism",
+            &"x".repeat(150),
+            &format!("{} tail", "ab".repeat(60)),
+            "   ",
+            "",
+            "$$ ## !! ~~ `code` 'q' \"dq\" <T: Ord> [i] {k: v} a.b::c->d => e |x| x^2 @deco #[derive]",
+            "##ing ##s unaffable 12345678901234567890 0x7fff_ffff 3.14e-10",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for file in [
+            include_str!("embed.rs"),
+            include_str!("chunk.rs"),
+            include_str!("query.rs"),
+        ] {
+            texts.extend(
+                file.split("\n\n")
+                    .filter(|t| t.is_ascii())
+                    .map(str::to_owned),
+            );
+        }
+        let mut modelled = 0;
+        for text in &texts {
+            let slow = m.token_ids_slow(text).unwrap();
+            match fast.encode(text, 100_000) {
+                Some(ids) => {
+                    assert_eq!(ids, slow, "{text:?}");
+                    let cut = slow.len() / 2;
+                    assert_eq!(fast.encode(text, cut).unwrap(), slow[..cut], "{text:?}");
+                    modelled += 1;
+                }
+                // Only texts holding an added token such as `[CLS]` (in any case) are left out.
+                None => assert!(
+                    ["[pad]", "[unk]", "[cls]", "[sep]", "[mask]"]
+                        .iter()
+                        .any(|t| text.to_lowercase().contains(t)),
+                    "{text:?}"
+                ),
+            }
+        }
+        assert!(modelled > 200, "{modelled} of {}", texts.len());
+        // Texts the fast path does not model are left to the tokenizer.
+        assert_eq!(fast.encode("naïve café", 100), None);
+        assert_eq!(fast.encode("x [SEP] y", 100), None);
+        assert_eq!(
+            m.token_ids("x [SEP] y").unwrap(),
+            m.token_ids_slow("x [SEP] y").unwrap()
+        );
+        assert_eq!(
+            m.token_ids("naïve").unwrap(),
+            m.token_ids_slow("naïve").unwrap()
         );
     }
 
