@@ -1,8 +1,8 @@
 //! `distill`: turns a BERT model into a static model, one vector per vocabulary token (model2vec's recipe).
 //!
 //! 1. Every vocabulary token `t` goes through the transformer alone, as `[CLS] t [SEP]`; its vector is the
-//!    output pooled with sg's [`mean_pool_l2`] (`--token-vector mean`) or the output at `t`'s own position
-//!    (`--token-vector token`), L2-normalised.
+//!    output at `t`'s own position (`--token-vector token`, the default) or the output pooled with sg's
+//!    [`mean_pool_l2`] (`--token-vector mean`), L2-normalised.
 //! 2. The vectors are mean-centred and projected on their `--dims` principal components (PCA).
 //! 3. Token frequencies are counted on the chunks sg makes of a code corpus, and each row is multiplied by its
 //!    token's weight: SIF, `a / (a + p(t))`, or log-rank, `ln(1 + rank(t))`. Tokens never seen get the largest
@@ -29,7 +29,8 @@ use sha2::{Digest, Sha256};
 use crate::corpus::{self, CorpusSummary};
 use crate::exclude::{self, ExclusionList};
 
-/// How a token's vector is read off the transformer output.
+/// How a token's vector is read off the transformer output. `Token` is the default: on the benchmark it gave a
+/// semantic NDCG@10 of 0.754 against 0.746 for `Mean` (see `training/README.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TokenVector {
     /// Mean of the three outputs (`[CLS]`, the token, `[SEP]`), as sg pools sentences.
@@ -74,7 +75,7 @@ pub struct DistillArgs {
     #[arg(long, default_value_t = 1e-3)]
     pub sif_a: f64,
     /// How each token's vector is taken from the transformer output.
-    #[arg(long, value_enum, default_value_t = TokenVector::Mean)]
+    #[arg(long, value_enum, default_value_t = TokenVector::Token)]
     pub token_vector: TokenVector,
     /// Longest input of the static model, in word pieces (written to the manifest).
     #[arg(long, default_value_t = 512)]

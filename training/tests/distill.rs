@@ -23,7 +23,7 @@ fn args(corpus: Vec<PathBuf>, out: PathBuf) -> DistillArgs {
         max_corpus_chunks: None,
         weighting: Weighting::Sif,
         sif_a: 1e-3,
-        token_vector: TokenVector::Mean,
+        token_vector: TokenVector::Token,
         max_tokens: 128,
         name: None,
         exclude_list: default_list_path(),
