@@ -49,11 +49,8 @@ fn chunking(c: &mut Criterion) {
 
 fn model() -> Arc<dyn Embedder> {
     let dir = sg::embed::default_model_dir().expect("the shipped model");
-    let opts = EmbedOptions {
-        max_tokens: sg::cli::DOC_MAX_TOKENS,
-        ..EmbedOptions::default()
-    };
-    Arc::new(BertEmbedder::load(&dir, &opts).expect("model loads"))
+    // The manifest's token limit, as the command line uses by default.
+    Arc::new(BertEmbedder::load(&dir, &EmbedOptions::default()).expect("model loads"))
 }
 
 fn embedding(c: &mut Criterion) {
