@@ -715,6 +715,23 @@ impl Workspace {
                 g.set_file(path, lang, &text.join("\n"));
             }
         }
+        if let Some(fast) = &self.fast {
+            // New chunks are searchable by meaning at once through the fast tier.
+            let texts: Vec<String> = docs
+                .iter()
+                .map(|(_, rec, _)| embedding_text(&rec.enclosing, &rec.text))
+                .collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let vecs = fast.embed_documents(&refs)?;
+            let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
+            if guard.dims() != fast.dims() {
+                *guard = Arc::new(VectorSet::new(fast.dims()));
+            }
+            let fv = Arc::make_mut(&mut guard);
+            for ((id, _, _), v) in docs.iter().zip(&vecs) {
+                fv.insert(*id, v);
+            }
+        }
         if !dropped.is_empty() {
             {
                 let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
