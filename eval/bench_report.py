@@ -2,7 +2,7 @@
 """Renders docs/benchmarks.md from an `sg eval --out` report on the public benchmark, the published
 table, and the speed measurements of eval/run_benchmarks.sh.
 
-Usage: bench_report.py REPORT.json SPEED.json PUBLISHED.tsv [LSP.txt] > docs/benchmarks.md
+Usage: bench_report.py REPORT.json SPEED.json PUBLISHED.tsv [LSP.txt [CONTEXT.json]] > docs/benchmarks.md
 """
 import json
 import re
@@ -73,6 +73,27 @@ def main():
         secs = report.get("index_seconds", {}).get(repo, 0)
         w(f"| {repo} | {row['language']} | {vals} | {float(row['semble_hybrid_ndcg10']):.4f} | {float(row['bm25_raw_ndcg10']):.4f} | {secs:.1f} |")
     w("")
+    if len(sys.argv) > 5:
+        ctx = json.load(open(sys.argv[5]))
+        rows = [("no context", "hybrid"), ("related current file", "hybrid@related"), ("unrelated current file", "hybrid@unrelated")]
+        w("### Editor context")
+        w("")
+        w("The same queries in hybrid mode with a simulated editor context (`sg eval --context all`): the current")
+        w("(and open) file is either *related* to a relevant file (it imports one or is imported by one, or failing")
+        w("that sits in the same folder) or *unrelated* (another folder, no import edge); picked by a hash of the")
+        w("query, so runs repeat. Boosts: current file, open files, files the current file imports or that import")
+        w("it, same folder (weights in `RankConfig`). The related rows show what the boosts buy; the unrelated rows")
+        w("what they cost when the context says nothing about the answer.")
+        w("")
+        w("| context | NDCG@10 | P@1 | MRR@10 | " + " | ".join(sorted(ctx["by_category"]["hybrid"])) + " |")
+        w("|---|---:|---:|---:|" + "---:|" * len(ctx["by_category"]["hybrid"]))
+        for label, key in rows:
+            if key not in ctx["overall"]:
+                continue
+            o = ctx["overall"][key]
+            cats = " | ".join(f"{ctx['by_category'][key][c]:.4f}" for c in sorted(ctx["by_category"]["hybrid"]))
+            w(f"| {label} | {o['ndcg10']:.4f} | {o['p1']:.3f} | {o['mrr10']:.3f} | {cats} |")
+        w("")
     if "speed" in speed:
         w("## Speed")
         w("")

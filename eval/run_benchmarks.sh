@@ -8,7 +8,7 @@
 #               run always starts from an empty index and an empty embedding cache
 #
 # Quality: `sg eval` over the 18 repositories in hybrid, lexical and semantic modes (NDCG@10 checked by the
-# benchmark's own score.py). Speed, on tokio: cold index (lexical-searchable and fully embedded), warm
+# benchmark's own score.py), then hybrid again with simulated editor context (`--context all`). Speed, on tokio: cold index (lexical-searchable and fully embedded), warm
 # re-index, `sg search --batch` latency, peak memory; then `sg lsp` latency through a real LSP client
 # (sg/search, workspace/symbol, edit to searchable).
 set -euo pipefail
@@ -27,6 +27,9 @@ SG_INDEX_DIR="${SG_BENCH_INDEX:-$work/quality}" "$sg" eval --semble "$bench" --c
 for m in hybrid lexical semantic; do
   echo "score.py $m: $(python3 "$bench/score.py" "$work/results.$m.jsonl" | tail -1)" >&2
 done
+echo "== editor context (hybrid; no context, a related current file, an unrelated one)" >&2
+SG_INDEX_DIR="${SG_BENCH_INDEX:-$work/quality}" "$sg" eval --semble "$bench" --corpus "$corpus" --mode hybrid \
+  --context all --out "$work/context.json" >&2
 
 echo "== speed (tokio)" >&2
 tokio="$corpus/tokio/tokio/src"
@@ -97,5 +100,6 @@ pip install -q -r tests/lsp/requirements.txt >&2
 python3 tests/lsp/bench_lsp.py "$sg" "$tokio" --index-dir "$work/speed" --queries 300 --edits 5 \
   --query-file "$work/nl_queries.jsonl" > "$work/lsp.txt"
 
-python3 eval/bench_report.py "$work/report.json" "$work/speed.json" "$bench/published.tsv" "$work/lsp.txt" > docs/benchmarks.md
+python3 eval/bench_report.py "$work/report.json" "$work/speed.json" "$bench/published.tsv" "$work/lsp.txt" \
+  "$work/context.json" > docs/benchmarks.md
 echo "wrote docs/benchmarks.md (raw results in $work)" >&2

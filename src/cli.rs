@@ -70,6 +70,10 @@ pub struct CommonArgs {
     /// Word pieces embedded per chunk (default: the model manifest's `max_tokens`).
     #[arg(long, env = "SG_MAX_TOKENS")]
     pub max_tokens: Option<usize>,
+    /// Fast (static) model that embeds every chunk at once until the main model has reached it
+    /// (default: the one shipped with sg, if any; `none` turns the fast tier off).
+    #[arg(long, env = "SG_FAST_MODEL")]
+    pub fast_model: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -183,7 +187,37 @@ pub fn load_embedder(
     }
 }
 
+/// Loads the fast tier: the given folder (an error if it fails), none for `none`, or the shipped static
+/// model when there is one.
+pub fn load_fast_embedder(path: Option<&Path>) -> Result<Option<Arc<dyn Embedder>>> {
+    match path {
+        Some(p) if p == Path::new("none") => Ok(None),
+        Some(p) => Ok(Some(
+            crate::embed::load_model(p, &EmbedOptions::default())
+                .with_context(|| format!("cannot load the fast model {}", p.display()))?,
+        )),
+        None => match crate::embed::default_fast_model_dir() {
+            Some(dir) => match crate::embed::load_model(&dir, &EmbedOptions::default()) {
+                Ok(e) => Ok(Some(e)),
+                Err(err) => {
+                    tracing::warn!("cannot load the shipped fast model ({err:#}); no fast tier");
+                    Ok(None)
+                }
+            },
+            None => Ok(None),
+        },
+    }
+}
+
 impl CommonArgs {
+    /// The fast tier these options ask for (none without embeddings).
+    pub fn fast_embedder(&self) -> Result<Option<Arc<dyn Embedder>>> {
+        if self.no_embed {
+            return Ok(None);
+        }
+        load_fast_embedder(self.fast_model.as_deref())
+    }
+
     /// The index configuration these options describe.
     pub fn index_config(&self) -> IndexConfig {
         IndexConfig {
@@ -209,6 +243,7 @@ impl CommonArgs {
                 cache_dir: None,
                 config: self.index_config(),
                 embedder,
+                fast_embedder: self.fast_embedder()?,
             },
         )
     }
@@ -309,6 +344,9 @@ struct JsonIndex {
     files: u64,
     chunks: u64,
     embedded: u64,
+    /// Chunks searchable by meaning through the fast tier only (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedded_fast: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -331,6 +369,7 @@ fn to_json(query: &str, r: &SearchResponse) -> String {
             files: r.status.files,
             chunks: r.status.chunks,
             embedded: r.status.embedded,
+            embedded_fast: (r.status.embedded_fast > 0).then_some(r.status.embedded_fast),
         },
         note: r.note.as_deref(),
         results: r.hits.iter().map(JsonHit::from).collect(),
@@ -567,11 +606,16 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
         .embedder()
         .map(|e| format!("{} ({})", e.name(), e.fingerprint()))
         .unwrap_or_else(|| "none".into());
+    let fast = ws
+        .fast_embedder()
+        .map(|e| format!("{} ({})", e.name(), e.fingerprint()))
+        .unwrap_or_else(|| "none".into());
     if a.json {
         let mut v = serde_json::json!({
             "root": ws.root().display().to_string(),
             "index_dir": ws.index_dir().display().to_string(),
             "files": st.files, "chunks": st.chunks, "embedded": st.embedded,
+            "embedded_fast": st.embedded_fast, "fast_model": fast,
             "scanned": ws.is_scanned()?, "writable": st.writable, "model": model,
         });
         if let Some(a) = ann {
@@ -596,6 +640,13 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
             st.embedded,
             st.writable
         )?;
+        if ws.fast_embedder().is_some() {
+            writeln!(
+                std::io::stdout().lock(),
+                "fast:     {} chunks by the fast tier only ({fast})",
+                st.embedded_fast
+            )?;
+        }
         if let Some(a) = ann {
             writeln!(
                 std::io::stdout().lock(),

@@ -273,25 +273,42 @@ pub fn default_model_dir() -> Option<PathBuf> {
         }
         candidates.push(path);
     }
+    candidates.extend(shipped_model_candidates(DEFAULT_MODEL_NAME));
+    candidates.into_iter().find(|p| p.is_dir())
+}
+
+/// Folder name of the fast (static) model shipped in the repository, if one is.
+pub const DEFAULT_FAST_MODEL_NAME: &str = "sg-static-minilm";
+
+/// The shipped fast model's folder, found like [`default_model_dir`]'s (without the environment variable).
+pub fn default_fast_model_dir() -> Option<PathBuf> {
+    shipped_model_candidates(DEFAULT_FAST_MODEL_NAME)
+        .into_iter()
+        .find(|p| p.is_dir())
+}
+
+/// Where a model shipped in `models/` may be: beside the executable, in the checkout holding a
+/// `target/<profile>/sg`, and in the source tree as of the build.
+fn shipped_model_candidates(name: &str) -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
     {
-        candidates.push(exe_dir.join("models").join(DEFAULT_MODEL_NAME));
-        candidates.push(
-            exe_dir
-                .join("..")
-                .join("..")
-                .join("models")
-                .join(DEFAULT_MODEL_NAME),
-        );
+        candidates.push(exe_dir.join("models").join(name));
+        candidates.push(exe_dir.join("..").join("..").join("models").join(name));
     }
     candidates.push(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("models")
-            .join(DEFAULT_MODEL_NAME),
+            .join(name),
     );
-    candidates.into_iter().find(|p| p.is_dir())
+    candidates
+}
+
+/// Loads a model folder with the embedder its manifest names.
+pub fn load_model(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    Ok(std::sync::Arc::new(BertEmbedder::load(dir, opts)?))
 }
 
 fn read_required(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -617,6 +617,8 @@ pub fn evaluate(
                 cache_dir,
                 config: cfg,
                 embedder: opts.embedder.clone(),
+                // Every chunk gets a main vector before the queries run: no fast tier to measure.
+                fast_embedder: None,
             },
         )
         .with_context(|| format!("cannot open workspace of {name}"))?;

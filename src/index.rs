@@ -100,6 +100,9 @@ pub struct OpenOptions {
     pub config: IndexConfig,
     /// The embedder (None: lexical only).
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// A fast embedder (a static model) that gives every chunk a vector at once, until `embedder` has
+    /// embedded it.
+    pub fast_embedder: Option<Arc<dyn Embedder>>,
 }
 
 /// What an update did.
@@ -130,8 +133,10 @@ pub struct IndexStatus {
     pub files: u64,
     /// Chunks in the index.
     pub chunks: u64,
-    /// Chunks that have a vector.
+    /// Chunks that have a vector of the main model.
     pub embedded: u64,
+    /// Chunks that have only a fast-tier vector (0 without a fast tier).
+    pub embedded_fast: u64,
     /// Whether this process can write the index.
     pub writable: bool,
 }
@@ -183,6 +188,10 @@ pub struct Workspace {
     writer: Mutex<Option<LexicalWriter>>,
     embedder: Option<Arc<dyn Embedder>>,
     vectors: RwLock<Arc<VectorSet>>,
+    fast: Option<Arc<dyn Embedder>>,
+    /// Fast-tier vectors of every chunk (kept after the main model takes over: a search puts the two
+    /// spaces on one scale through each space's score distribution over the whole workspace).
+    fast_vectors: RwLock<Arc<VectorSet>>,
     symbols: RwLock<Option<Arc<SymbolTable>>>,
     imports: Mutex<Option<ImportGraph>>,
     /// The approximate tier, opened once the workspace passes the threshold.
@@ -283,6 +292,8 @@ impl Workspace {
             writer,
             embedder: opts.embedder,
             vectors: RwLock::new(Arc::new(VectorSet::default())),
+            fast: opts.fast_embedder,
+            fast_vectors: RwLock::new(Arc::new(VectorSet::default())),
             symbols: RwLock::new(None),
             imports: Mutex::new(None),
             ann: Mutex::new(None),
@@ -390,6 +401,65 @@ impl Workspace {
         self.embedder.as_ref()
     }
 
+    /// The fast embedder, if a fast tier is on.
+    pub fn fast_embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.fast.as_ref()
+    }
+
+    /// The fast tier's vectors, one per chunk (a cheap snapshot).
+    pub fn fast_vectors(&self) -> Arc<VectorSet> {
+        self.fast_vectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Gives every chunk a fast-tier vector (computed, not cached: a static model embeds thousands of
+    /// chunks per second). Returns how many it embedded.
+    fn embed_fast_pending(&self) -> Result<usize> {
+        let Some(fast) = self.fast.clone() else {
+            return Ok(0);
+        };
+        let have = self.fast_vectors();
+        let txn = self.store.read_txn()?;
+        let mut todo: Vec<(ChunkId, String)> = Vec::new();
+        self.store.for_each_chunk(&txn, |id, rec| {
+            if !have.contains(id) {
+                todo.push((id, embedding_text(&rec.enclosing, &rec.text)));
+            }
+            Ok(())
+        })?;
+        drop(txn);
+        if todo.is_empty() {
+            return Ok(0);
+        }
+        let t = Instant::now();
+        let texts: Vec<&str> = todo.iter().map(|(_, t)| t.as_str()).collect();
+        let vecs = fast.embed_documents(&texts)?;
+        let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
+        if guard.dims() != fast.dims() {
+            *guard = Arc::new(VectorSet::new(fast.dims()));
+        }
+        let fv = Arc::make_mut(&mut guard);
+        for ((id, _), v) in todo.iter().zip(&vecs) {
+            fv.insert(*id, v);
+        }
+        tracing::info!(target: "sg::index", "fast tier: embedded {} chunks in {:?}", todo.len(), t.elapsed());
+        Ok(todo.len())
+    }
+
+    /// Drops the fast-tier vectors of chunks that no longer exist.
+    fn prune_fast(&self, gone: &[ChunkId]) {
+        if self.fast.is_none() || gone.is_empty() {
+            return;
+        }
+        let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
+        let fv = Arc::make_mut(&mut guard);
+        for id in gone {
+            fv.remove(*id);
+        }
+    }
+
     /// The current vector set (a cheap snapshot).
     pub fn vectors(&self) -> Arc<VectorSet> {
         self.vectors
@@ -420,6 +490,10 @@ impl Workspace {
             files,
             chunks,
             embedded: self.vectors().len() as u64,
+            // Chunks only the fast tier covers.
+            embedded_fast: (self.fast_vectors().len() as u64)
+                .min(chunks)
+                .saturating_sub(self.vectors().len() as u64),
             writable: self.is_writable(),
         })
     }
@@ -474,6 +548,7 @@ impl Workspace {
     /// Loads the vectors of every chunk that has one in the cache for the current model.
     fn load_vectors(&self) -> Result<()> {
         let Some(embedder) = &self.embedder else {
+            self.embed_fast_pending()?;
             return Ok(());
         };
         let model = embedder.fingerprint();
@@ -486,7 +561,10 @@ impl Workspace {
             }
             Ok(())
         })?;
+        drop(ctxn);
+        drop(txn);
         *self.vectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(vs);
+        self.embed_fast_pending()?;
         Ok(())
     }
 
@@ -664,11 +742,14 @@ impl Workspace {
             }
         }
         if !dropped.is_empty() {
-            let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
-            let vs = Arc::make_mut(&mut guard);
-            for id in dropped {
-                vs.remove(id);
+            {
+                let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
+                let vs = Arc::make_mut(&mut guard);
+                for id in &dropped {
+                    vs.remove(*id);
+                }
             }
+            self.prune_fast(&dropped);
         }
         Ok(new_chunks)
     }
@@ -836,6 +917,8 @@ impl Workspace {
         progress: &dyn Progress,
         interrupt: &dyn Fn() -> bool,
     ) -> Result<(usize, bool)> {
+        // The fast tier first: every new chunk is searchable by meaning at once.
+        self.embed_fast_pending()?;
         let Some(embedder) = self.embedder.clone() else {
             return Ok((0, true));
         };

@@ -15,6 +15,7 @@ use crate::lexical::LexQuery;
 use crate::search::{self, CandidateInfo, Mode, RankConfig, SearchContext, Signals};
 use crate::store::ChunkRecord;
 use crate::syntax::Language;
+use crate::vectors::VectorSet;
 
 /// A search request.
 #[derive(Clone, Debug)]
@@ -92,6 +93,46 @@ pub struct SearchResponse {
     pub status: IndexStatus,
     /// Why the search was degraded, if it was (e.g. no embedder).
     pub note: Option<String>,
+}
+
+/// Semantic candidates while two vector spaces share the work: chunks the main model has embedded are
+/// scored in its space, the others in the fast tier's. Cosines of two models are not comparable, so each
+/// list is put on the scale of its own space (standard scores over all of the space's vectors) before
+/// the lists are merged.
+fn two_tier(
+    query: &str,
+    k: usize,
+    main: Option<(&dyn crate::embed::Embedder, &VectorSet)>,
+    fast: (&dyn crate::embed::Embedder, &VectorSet),
+) -> (Vec<(ChunkId, f32)>, Option<String>) {
+    let mut merged: Vec<(ChunkId, f32)> = Vec::new();
+    let mut note = None;
+    let z = |hits: Vec<(ChunkId, f32)>, mean: f32, std: f32| {
+        hits.into_iter()
+            .map(move |(id, s)| (id, (s - mean) / std.max(1e-6)))
+    };
+    if let Some((model, vs)) = main.filter(|(_, vs)| !vs.is_empty()) {
+        match model.embed_query(query) {
+            Ok(q) => {
+                let (hits, mean, std) = vs.top_k_with_stats(&q, k);
+                merged.extend(z(hits, mean, std));
+            }
+            Err(err) => note = Some(format!("semantic search unavailable: {err:#}")),
+        }
+    }
+    match fast.0.embed_query(query) {
+        Ok(q) => {
+            let (hits, mean, std) = fast.1.top_k_with_stats(&q, k);
+            let main_vs = main.map(|m| m.1);
+            merged.extend(
+                z(hits, mean, std).filter(|(id, _)| !main_vs.is_some_and(|vs| vs.contains(*id))),
+            );
+        }
+        Err(err) => note = Some(format!("fast semantic tier unavailable: {err:#}")),
+    }
+    merged.sort_by(|a, b| b.1.total_cmp(&a.1));
+    merged.truncate(k);
+    (merged, note)
 }
 
 /// Candidates taken from each retriever before fusion.
@@ -229,9 +270,21 @@ impl Workspace {
             self.add_definitions(&req.query, &mut hits)?;
             Ok(hits)
         };
+        let fast_vectors = self.fast_vectors();
         let run_semantic = || -> (Vec<(ChunkId, f32)>, Option<String>) {
             if mode == Mode::Lexical {
                 return (Vec::new(), None);
+            }
+            // Until the main model has embedded every chunk the fast tier has, both answer.
+            if let Some(fast) = self.fast_embedder()
+                && fast_vectors.len() > vectors.len()
+            {
+                return two_tier(
+                    &req.query,
+                    k,
+                    self.embedder().map(|e| (e.as_ref(), vectors.as_ref())),
+                    (fast.as_ref(), fast_vectors.as_ref()),
+                );
             }
             match self.embedder() {
                 Some(e) if !vectors.is_empty() => match e.embed_query(&req.query) {

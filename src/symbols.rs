@@ -181,6 +181,16 @@ impl SymbolTable {
         self.paths.get(&file).map(String::as_str)
     }
 
+    /// The innermost definition of `path` that spans `line` (1-based).
+    pub fn enclosing(&self, path: &str, line: u32) -> Option<&SymbolEntry> {
+        let file = self.paths.iter().find(|(_, p)| p.as_str() == path)?.0;
+        self.by_file
+            .get(file)?
+            .iter()
+            .filter(|e| e.start_line <= line && e.end_line >= line)
+            .min_by_key(|e| e.end_line - e.start_line)
+    }
+
     /// Definitions matching `query`, best first: match quality, then the current file, then folders shared
     /// with it, then shorter names, then source before tests.
     pub fn search(&self, query: &str, limit: usize, current: Option<&str>) -> Vec<SymbolHit<'_>> {
@@ -279,6 +289,28 @@ mod tests {
             .map(|h| (h.entry.name.as_str(), h.matched))
             .collect();
         assert_eq!(names[0], ("ParseConfig", MatchKind::WordPrefix));
+    }
+
+    #[test]
+    fn the_innermost_enclosing_definition_is_found() {
+        let mut t = SymbolTable::default();
+        let mut outer = rec("Server", ChunkKind::Impl, 1);
+        outer.end_line = 40;
+        t.set_file(
+            FileId(1),
+            "src/server.rs",
+            vec![outer, rec("handle", ChunkKind::Method, 10)],
+        );
+        t.set_file(
+            FileId(2),
+            "src/other.rs",
+            vec![rec("x", ChunkKind::Function, 1)],
+        );
+        let name = |p: &str, l: u32| t.enclosing(p, l).map(|e| e.name.clone());
+        assert_eq!(name("src/server.rs", 11).as_deref(), Some("handle"));
+        assert_eq!(name("src/server.rs", 30).as_deref(), Some("Server"));
+        assert_eq!(name("src/server.rs", 41), None);
+        assert_eq!(name("src/missing.rs", 1), None);
     }
 
     #[test]

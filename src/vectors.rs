@@ -122,8 +122,14 @@ impl VectorSet {
 
     /// The `k` chunks most similar to `query` (dot product, i.e. cosine for unit vectors), best first.
     pub fn top_k(&self, query: &[f32], k: usize) -> Vec<(ChunkId, f32)> {
+        self.top_k_with_stats(query, k).0
+    }
+
+    /// [`Self::top_k`], with the mean and standard deviation of the similarity over the whole set (to put
+    /// the scores of two vector spaces on one scale).
+    pub fn top_k_with_stats(&self, query: &[f32], k: usize) -> (Vec<(ChunkId, f32)>, f32, f32) {
         if query.len() != self.dims || k == 0 || self.is_empty() {
-            return Vec::new();
+            return (Vec::new(), 0.0, 0.0);
         }
         let mut scored: Vec<(f32, u32)> = self
             .data
@@ -131,16 +137,24 @@ impl VectorSet {
             .enumerate()
             .map(|(i, row)| (dot(row, query), i as u32))
             .collect();
+        let n = scored.len() as f64;
+        let mean = scored.iter().map(|s| s.0 as f64).sum::<f64>() / n;
+        let var = scored
+            .iter()
+            .map(|s| (s.0 as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         let k = k.min(scored.len());
         if k < scored.len() {
             scored.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
             scored.truncate(k);
         }
         scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scored
+        let hits = scored
             .into_iter()
             .map(|(s, i)| (self.ids[i as usize], s))
-            .collect()
+            .collect();
+        (hits, mean as f32, var.sqrt() as f32)
     }
 }
 
@@ -208,6 +222,19 @@ mod tests {
         assert_ne!(vs.generation(), g1);
         let scored = vs.score(&[1.0, 0.0], [ChunkId(1)]);
         assert!(scored.is_empty());
+    }
+
+    #[test]
+    fn stats_cover_the_whole_set() {
+        let mut vs = VectorSet::new(2);
+        vs.insert(ChunkId(1), &[1.0, 0.0]);
+        vs.insert(ChunkId(2), &[0.0, 1.0]);
+        vs.insert(ChunkId(3), &[0.6, 0.8]);
+        let (hits, mean, std) = vs.top_k_with_stats(&[1.0, 0.0], 1);
+        assert_eq!(hits, vec![(ChunkId(1), 1.0)]);
+        assert!((mean - 1.6 / 3.0).abs() < 1e-6, "{mean}");
+        let var = ((1.0f32 - mean).powi(2) + mean.powi(2) + (0.6 - mean).powi(2)) / 3.0;
+        assert!((std - var.sqrt()).abs() < 1e-6, "{std}");
     }
 
     #[test]

@@ -135,8 +135,10 @@ pub struct IndexState {
     pub chunks: u64,
     /// Files waiting to be (re)indexed.
     pub pending_files: u64,
-    /// Chunks without a vector yet.
+    /// Chunks without a vector of the main model yet.
     pub pending_embeddings: u64,
+    /// Of those, chunks the fast tier already makes searchable by meaning.
+    pub fast_embedded: u64,
 }
 
 /// Settings, from `initializationOptions` or `workspace/didChangeConfiguration` (`settings.sg` or

@@ -48,6 +48,7 @@ struct State {
     open_paths: Arc<DashMap<PathBuf, ()>>,
     settings: RwLock<Settings>,
     embedder: OnceLock<Option<Arc<dyn Embedder>>>,
+    fast: OnceLock<Option<Arc<dyn Embedder>>>,
     last_active: RwLock<Option<Uri>>,
     progress_supported: AtomicBool,
     initial_folders: RwLock<Vec<PathBuf>>,
@@ -172,6 +173,7 @@ impl Server {
                 open_paths: Arc::new(DashMap::new()),
                 settings: RwLock::new(Settings::default()),
                 embedder: OnceLock::new(),
+                fast: OnceLock::new(),
                 last_active: RwLock::new(None),
                 progress_supported: AtomicBool::new(false),
                 initial_folders: RwLock::new(Vec::new()),
@@ -237,6 +239,18 @@ impl Server {
                     }
                 })
                 .clone();
+            let fast = state
+                .fast
+                .get_or_init(|| {
+                    if !settings.embed {
+                        return None;
+                    }
+                    crate::cli::load_fast_embedder(None).unwrap_or_else(|err| {
+                        tracing::error!(target: "sg::lsp", "{err:#}; no fast tier");
+                        None
+                    })
+                })
+                .clone();
             let mut opened = Vec::new();
             for root in roots {
                 if state.folders.read().unwrap_or_else(|e| e.into_inner()).iter().any(|f| f.root == root) {
@@ -250,6 +264,7 @@ impl Server {
                     cache_dir: settings.index_dir.as_ref().map(|b| b.join("embeddings")),
                     config: Self::index_config(&settings),
                     embedder: embedder.clone(),
+                    fast_embedder: fast.clone(),
                 };
                 match Workspace::open(&root, opts) {
                     Ok(ws) => {
@@ -381,15 +396,8 @@ impl Server {
                 if let (Some(rel), Some(pos)) = (&cur_rel, position) {
                     let line = pos.line + 1;
                     let table = f.ws.symbol_table()?;
-                    let enclosing = table
-                        .search("", usize::MAX, None)
-                        .into_iter()
-                        .filter(|h| table.path(h.entry.file) == Some(rel.as_str()))
-                        .filter(|h| h.entry.start_line <= line && h.entry.end_line >= line)
-                        .min_by_key(|h| h.entry.end_line - h.entry.start_line);
-                    if let Some(h) = enclosing {
-                        req.context.exclude =
-                            Some((rel.clone(), h.entry.start_line, h.entry.end_line));
+                    if let Some(e) = table.enclosing(rel, line) {
+                        req.context.exclude = Some((rel.clone(), e.start_line, e.end_line));
                     }
                 }
                 req.context.current_file = cur_rel;
@@ -398,6 +406,7 @@ impl Server {
                 state.chunks += r.status.chunks;
                 if f.ws.embedder().is_some() {
                     state.pending_embeddings += r.status.chunks.saturating_sub(r.status.embedded);
+                    state.fast_embedded += r.status.embedded_fast;
                 }
                 state.pending_files += f.pending_files();
                 note = note.or(r.note);
@@ -447,6 +456,7 @@ impl Server {
                 Ok(s) => serde_json::json!({
                     "root": f.root.display().to_string(), "indexDir": f.ws.index_dir().display().to_string(),
                     "files": s.files, "chunks": s.chunks, "embedded": s.embedded,
+                    "fastEmbedded": s.embedded_fast,
                     "pendingFiles": f.pending_files(),
                     "pendingEmbeddings": if f.ws.embedder().is_some() { s.chunks.saturating_sub(s.embedded) } else { 0 },
                     "writable": s.writable,

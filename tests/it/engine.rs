@@ -409,3 +409,53 @@ fn the_approximate_tier_answers_like_the_exact_scan_and_serves_new_chunks_before
     );
     assert!(hits.iter().all(|h| h.0 != "src/mailer.py"), "{hits:?}");
 }
+
+#[test]
+fn the_fast_tier_answers_until_the_main_model_takes_over() {
+    let t = TestWs::new(APP);
+    let mut opts = t.options(Some(fake()));
+    opts.fast_embedder = Some(Arc::new(FakeEmbedder::new(32)) as Arc<dyn Embedder>);
+    let ws = Workspace::open(&t.root(), opts).unwrap();
+    ws.scan(&NoProgress).unwrap();
+    // An interrupted embedding run: the fast tier covers everything, the main model nothing yet.
+    let (done, complete) = ws.embed_pending_with(&NoProgress, &|| true).unwrap();
+    assert_eq!((done, complete), (0, false));
+    let st = ws.status().unwrap();
+    assert_eq!((st.embedded, st.embedded_fast), (0, st.chunks));
+    let top = |q: &str| search(&ws, q, Mode::Semantic).first().cloned();
+    assert_eq!(
+        top("send greeting message to new user"),
+        Some(("src/mailer.py".into(), Some("send_welcome_email".into())))
+    );
+    // The main model takes over chunk by chunk; the fast vectors go.
+    ws.embed_pending(&NoProgress).unwrap();
+    let st = ws.status().unwrap();
+    assert_eq!((st.embedded, st.embedded_fast), (st.chunks, 0));
+    assert_eq!(
+        top("send greeting message to new user").unwrap().0,
+        "src/mailer.py"
+    );
+    // A new file: the fast tier serves it beside main-model vectors, in one ranking.
+    t.write(
+        "src/invoice.py",
+        "def total_invoice_amount(lines):\n    \"\"\"Sum the price of every invoice line.\"\"\"\n    return sum(l.price for l in lines)\n",
+    );
+    ws.scan(&NoProgress).unwrap();
+    ws.embed_pending_with(&NoProgress, &|| true).unwrap();
+    let st = ws.status().unwrap();
+    assert_eq!(st.embedded_fast, 1, "{st:?}");
+    assert_eq!(
+        top("sum invoice line price"),
+        Some(("src/invoice.py".into(), Some("total_invoice_amount".into())))
+    );
+    assert_eq!(
+        top("send greeting message to new user").unwrap().0,
+        "src/mailer.py"
+    );
+    // Deleting it drops its fast vector.
+    let before = ws.fast_vectors().len();
+    std::fs::remove_file(t.root().join("src/invoice.py")).unwrap();
+    ws.scan(&NoProgress).unwrap();
+    assert_eq!(ws.fast_vectors().len(), before - 1);
+    assert_eq!(ws.fast_vectors().len() as u64, ws.status().unwrap().chunks);
+}

@@ -298,6 +298,38 @@ async def test_current_uri_and_position_leave_out_the_symbol_under_the_cursor(le
     assert "parse_config_file" not in [x.get("symbol") for x in inside["results"]], brief(inside)
 
 
+async def test_files_the_current_buffer_imports_are_boosted(lexical: Session, repo):
+    await lexical.wait_indexed(embedded=False)
+    query = "perimeter of a regular polygon"
+    rel = "app/main.py"
+    doc = uri(repo / rel)
+
+    def shapes(r: dict) -> list[str]:
+        return [x["path"] for x in r["results"] if x["path"].endswith("shapes.py")]
+
+    # An unsaved buffer (the file does not exist on disk) importing one of the two identical modules.
+    for version, pkg in enumerate(("beta", "alpha"), start=1):
+        text = f"from {pkg}.shapes import polygon_perimeter_{pkg}\n\n\ndef main():\n    return polygon_perimeter_{pkg}(3, 2)\n"
+        if version == 1:
+            lexical.open(rel, text)
+        else:
+            lexical.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=doc, version=version),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
+        r = await poll(
+            lambda: lexical.search(query, mode="lexical", context={"currentUri": doc}),
+            lambda r: shapes(r)[:1] == [f"{pkg}/shapes.py"],
+            f"{pkg}/shapes.py, imported by the current buffer, to rank first",
+        )
+        best = next(x for x in r["results"] if x["path"] == f"{pkg}/shapes.py")
+        assert "import" in best["signals"], best
+        other = next(x for x in r["results"] if x["path"].endswith("shapes.py") and x is not best)
+        assert "import" not in other["signals"], other
+
+
 # 7. Malformed parameters -------------------------------------------------------------------------
 
 

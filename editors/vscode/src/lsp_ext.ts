@@ -42,6 +42,8 @@ export interface IndexState {
   chunks: number;
   pendingFiles: number;
   pendingEmbeddings: number;
+  /** Chunks without a main-model vector that the fast tier already covers. */
+  fastEmbedded: number;
 }
 
 export interface SearchResult {
@@ -60,6 +62,7 @@ export interface FolderStatus {
   files?: number;
   chunks?: number;
   embedded?: number;
+  fastEmbedded?: number;
   pendingFiles?: number;
   pendingEmbeddings?: number;
   writable?: boolean;
