@@ -42,7 +42,7 @@ pub const REBUILD_MIN_CHANGES: u64 = 10_000;
 pub const REBUILD_FRACTION: u64 = 10;
 /// Default multiplier of arroy's search budget (`count × trees` nodes); chosen from the measurements
 /// in `docs/ARCHITECTURE.md`.
-pub const DEFAULT_OVERSAMPLING: usize = 4;
+pub const DEFAULT_OVERSAMPLING: usize = 2;
 /// Fewest candidates asked of the forest: rescoring a few dozen vectors costs microseconds and keeps
 /// recall up for small `k`.
 const MIN_CANDIDATES: usize = 64;
@@ -443,7 +443,7 @@ mod tests {
         let ann = AnnIndex::open(dir.path()).unwrap();
         let vs = random_set(2_000, 32, 1);
         assert_eq!(
-            ann.search(&vs, MODEL, &vs.get(ChunkId(0)).unwrap().to_vec(), 10)
+            ann.search(&vs, MODEL, vs.get(ChunkId(0)).unwrap(), 10)
                 .unwrap(),
             None
         );

@@ -19,7 +19,7 @@ pub struct IndexConfig {
     pub embed_batch: usize,
     /// Chunks with vectors above which semantic search uses the approximate tier ([`crate::ann`]);
     /// below it every query scans all vectors exactly and no approximate index exists. The default keeps
-    /// the exact scan under ~10 ms on one core (see `docs/ARCHITECTURE.md`).
+    /// the exact scan near ~10 ms on one idle core (see `docs/ARCHITECTURE.md`).
     pub ann_threshold: usize,
 }
 
