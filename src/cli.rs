@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::ChunkKind;
 use crate::config::IndexConfig;
-use crate::embed::{BertEmbedder, EmbedOptions, Embedder};
+use crate::embed::{EmbedOptions, Embedder, load_model};
 use crate::index::{OpenOptions, Phase, Progress, Workspace};
 use crate::query::{SearchHit, SearchRequest, SearchResponse};
 use crate::search::{Mode, RankConfig};
@@ -152,9 +152,9 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
     ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
 }
 
-/// Loads the embedding model: the given folder (an error if it fails) or the shipped default (a
-/// warning and lexical-only search if it is missing). `max_tokens` overrides the manifest's limit on
-/// word pieces per chunk (it is part of the model fingerprint: changing it re-embeds everything).
+/// Loads the embedding model, BERT or static as its manifest says: the given folder (an error if it fails) or
+/// the shipped default (a warning and lexical-only search if it is missing). `max_tokens` overrides the
+/// manifest's limit on word pieces per chunk (it is part of the model fingerprint: changing it re-embeds everything).
 pub fn load_embedder(
     model_path: Option<&Path>,
     threads: Option<usize>,
@@ -167,13 +167,13 @@ pub fn load_embedder(
     };
     match model_path {
         Some(p) => {
-            let e = BertEmbedder::load(p, &opts)
+            let e = load_model(p, &opts)
                 .with_context(|| format!("cannot load model {}", p.display()))?;
-            Ok(Some(Arc::new(e)))
+            Ok(Some(e))
         }
         None => match crate::embed::default_model_dir() {
-            Some(dir) => match BertEmbedder::load(&dir, &opts) {
-                Ok(e) => Ok(Some(Arc::new(e))),
+            Some(dir) => match load_model(&dir, &opts) {
+                Ok(e) => Ok(Some(e)),
                 Err(err) => {
                     tracing::warn!("cannot load the default model ({err:#}); lexical search only");
                     Ok(None)

@@ -1,9 +1,13 @@
-//! Text embeddings: the `Embedder` trait, the candle BERT model, and the shared pooling function.
+//! Text embeddings: the `Embedder` trait, the candle BERT model, static token-vector models, and the shared
+//! pooling function.
 //!
-//! A model lives in a folder (see `models/README.md`): `model.safetensors`, `tokenizer.json`, `config.json` and
-//! an optional `manifest.json`. [`BertEmbedder`] loads such a folder on the CPU and always computes in f32, whatever
-//! the dtype on disk (half precision gives NaN in candle's BERT and is slower on CPU anyway). Every vector leaves
-//! this module L2-normalised, so a dot product is a cosine similarity.
+//! A model lives in a folder (see `models/README.md`) described by its `manifest.json`, whose `kind` says which
+//! embedder reads it ([`load_model`] picks). A `bert` folder holds `model.safetensors`, `tokenizer.json`,
+//! `config.json` (the manifest is optional: it can be inferred); [`BertEmbedder`] loads it on the CPU and always
+//! computes in f32, whatever the dtype on disk (half precision gives NaN in candle's BERT and is slower on CPU
+//! anyway). A `static` folder holds `embeddings.safetensors` (one vector per vocabulary token, token weights folded
+//! in) and `tokenizer.json`; [`StaticEmbedder`] averages the rows of a text's tokens, which takes microseconds.
+//! Every non-empty text leaves this module as an L2-normalised vector, so a dot product is a cosine similarity.
 //!
 //! [`mean_pool_l2`] is the single definition of "hidden states to sentence vector"; the training crate reuses it so
 //! that trained models and the indexer agree exactly.
@@ -35,6 +39,10 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// File name of the BERT configuration inside a model folder.
 pub const CONFIG_FILE: &str = "config.json";
+/// File name of the token vectors of a static model.
+pub const STATIC_EMBEDDINGS_FILE: &str = "embeddings.safetensors";
+/// Name of the `vocab × dims` tensor inside [`STATIC_EMBEDDINGS_FILE`].
+pub const STATIC_EMBEDDINGS_TENSOR: &str = "embeddings";
 /// File name of the optional manifest inside a model folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Folder name of the model shipped in the repository.
@@ -82,20 +90,32 @@ pub fn mean_pool_l2(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tenso
     mean.broadcast_div(&norms)
 }
 
-/// How token vectors become one text vector. Only mean pooling is implemented.
+/// How token vectors become one text vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Pooling {
-    /// Average of the token vectors over the attention mask ([`mean_pool_l2`]).
+    /// Average of the token vectors over the attention mask ([`mean_pool_l2`]); BERT models.
     Mean,
+    /// Average of the stored rows of a text's tokens, whose lengths carry each token's weight; static models.
+    WeightedMean,
 }
 
 impl Pooling {
     fn as_str(self) -> &'static str {
         match self {
             Pooling::Mean => "mean",
+            Pooling::WeightedMean => "weighted_mean",
         }
     }
+}
+
+/// Which embedder reads a model folder (the manifest's `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    /// A BERT-family transformer ([`BertEmbedder`]).
+    Bert,
+    /// A table of token vectors ([`StaticEmbedder`]).
+    Static,
 }
 
 /// The description of a model folder, read from its `manifest.json` (or inferred from `config.json`).
@@ -103,7 +123,7 @@ impl Pooling {
 pub struct ModelManifest {
     /// Model name, e.g. `all-MiniLM-L6-v2`.
     pub name: String,
-    /// Architecture family; only `bert` is supported.
+    /// Architecture family: `bert` or `static` (see [`ModelManifest::model_kind`]).
     pub kind: String,
     /// Length of the output vectors (the BERT hidden size).
     pub dims: usize,
@@ -111,7 +131,7 @@ pub struct ModelManifest {
     pub pooling: Pooling,
     /// Whether output vectors are L2-normalised; must be `true`, since search relies on it.
     pub normalize: bool,
-    /// Longest input in word pieces, `[CLS]` and `[SEP]` included; longer texts are truncated.
+    /// Longest input in word pieces (for BERT, `[CLS]` and `[SEP]` included); longer texts are truncated.
     pub max_tokens: usize,
     /// Where the weights came from.
     #[serde(default)]
@@ -219,11 +239,28 @@ impl ModelManifest {
         Ok(manifest)
     }
 
+    /// The embedder this manifest asks for.
+    pub fn model_kind(&self) -> anyhow::Result<ModelKind> {
+        match self.kind.as_str() {
+            "bert" => Ok(ModelKind::Bert),
+            "static" => Ok(ModelKind::Static),
+            other => bail!(
+                "unsupported model kind {other:?}: only \"bert\" and \"static\" are supported"
+            ),
+        }
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
-        if self.kind != "bert" {
+        let expected = match self.model_kind()? {
+            ModelKind::Bert => Pooling::Mean,
+            ModelKind::Static => Pooling::WeightedMean,
+        };
+        if self.pooling != expected {
             bail!(
-                "unsupported model kind {:?}: only \"bert\" is supported",
-                self.kind
+                "a {:?} model needs pooling {:?}, not {:?}",
+                self.kind,
+                expected.as_str(),
+                self.pooling.as_str()
             );
         }
         if !self.normalize {
@@ -232,8 +269,11 @@ impl ModelManifest {
         if self.dims == 0 {
             bail!("dims must be positive");
         }
-        if self.max_tokens < 2 {
+        if self.model_kind()? == ModelKind::Bert && self.max_tokens < 2 {
             bail!("max_tokens must leave room for [CLS] and [SEP]");
+        }
+        if self.max_tokens == 0 {
+            bail!("max_tokens must be positive");
         }
         Ok(())
     }
@@ -245,7 +285,10 @@ pub struct EmbedOptions {
     /// Longest input in word pieces; `0` takes the manifest's `max_tokens` (256 for the default model).
     /// Capped by the model's position embeddings. Part of the fingerprint.
     pub max_tokens: usize,
-    /// Texts per forward pass in [`Embedder::embed_documents`].
+    /// Texts per forward pass in [`Embedder::embed_documents`]. 8 by default: at 256 word pieces the
+    /// attention buffers of a batch dominate memory, and `sg index` on a small repository peaked at
+    /// 347 MB with 8 against 521 MB with 16, at no loss of throughput (texts are sorted by length, so
+    /// smaller batches pad no more).
     pub batch_size: usize,
     /// Threads for [`Embedder::embed_documents`]; `0` means all available cores. Queries always use one thread.
     pub threads: usize,
@@ -255,7 +298,7 @@ impl Default for EmbedOptions {
     fn default() -> Self {
         EmbedOptions {
             max_tokens: 0,
-            batch_size: 16,
+            batch_size: 8,
             threads: 0,
         }
     }
@@ -306,11 +349,6 @@ fn shipped_model_candidates(name: &str) -> Vec<PathBuf> {
     candidates
 }
 
-/// Loads a model folder with the embedder its manifest names.
-pub fn load_model(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
-    Ok(std::sync::Arc::new(BertEmbedder::load(dir, opts)?))
-}
-
 fn read_required(path: &Path) -> anyhow::Result<Vec<u8>> {
     if !path.is_file() {
         bail!("model file missing: {}", path.display());
@@ -320,6 +358,48 @@ fn read_required(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn to_anyhow(e: tokenizers::Error) -> anyhow::Error {
     anyhow!("{e}")
+}
+
+/// Reads a `tokenizer.json`: the tokenizer exactly as stored (its own padding and truncation settings included,
+/// which every embedder replaces) and the file's bytes (for fingerprints). The error names the file.
+pub fn read_tokenizer(path: &Path) -> anyhow::Result<(Tokenizer, Vec<u8>)> {
+    let bytes = read_required(path)?;
+    let tokenizer = Tokenizer::from_bytes(&bytes)
+        .map_err(to_anyhow)
+        .with_context(|| format!("invalid tokenizer in {}", path.display()))?;
+    Ok((tokenizer, bytes))
+}
+
+/// Loads the model folder `dir` with the embedder its manifest's `kind` names: [`BertEmbedder`] for `bert` (also
+/// when there is no manifest), [`StaticEmbedder`] for `static`.
+pub fn load_model(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    if !dir.is_dir() {
+        bail!("model folder not found: {}", dir.display());
+    }
+    let kind = if dir.join(MANIFEST_FILE).is_file() {
+        ModelManifest::load(dir)?.model_kind()?
+    } else {
+        ModelKind::Bert
+    };
+    Ok(match kind {
+        ModelKind::Bert => std::sync::Arc::new(BertEmbedder::load(dir, opts)?),
+        ModelKind::Static => std::sync::Arc::new(StaticEmbedder::load(dir, opts)?),
+    })
+}
+
+/// SHA-256 from the manifest if it lists `file`, else the blake3 of the file: the digest of a model file that
+/// goes into a fingerprint.
+fn file_digest(manifest: &ModelManifest, dir: &Path, file: &str) -> anyhow::Result<Vec<u8>> {
+    if let Some(sha) = manifest.files.get(file) {
+        return Ok(sha.clone().into_bytes());
+    }
+    let path = dir.join(file);
+    let mut hasher = blake3::Hasher::new();
+    let mut f =
+        std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::copy(&mut f, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hasher.finalize().as_bytes().to_vec())
 }
 
 /// all-MiniLM-L6-v2 or any other BERT-family model, run by candle on the CPU in f32.
@@ -374,10 +454,7 @@ impl BertEmbedder {
         };
         let max_tokens = requested.clamp(2, config.max_position_embeddings);
 
-        let tokenizer_bytes = read_required(&tokenizer_path)?;
-        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
-            .map_err(to_anyhow)
-            .with_context(|| format!("invalid tokenizer in {}", tokenizer_path.display()))?;
+        let (mut tokenizer, tokenizer_bytes) = read_tokenizer(&tokenizer_path)?;
         // The file may carry its own padding and truncation (this one pads every input to 128 tokens and cuts at
         // 128). Replace both: right padding to the longest text of a batch, truncation at our token limit.
         let pad_id = tokenizer
@@ -422,17 +499,7 @@ impl BertEmbedder {
             })?
         };
 
-        let weights_digest = match manifest.files.get(WEIGHTS_FILE) {
-            Some(sha) => sha.clone().into_bytes(),
-            None => {
-                let mut hasher = blake3::Hasher::new();
-                let mut file = std::fs::File::open(&weights_path)
-                    .with_context(|| format!("cannot read {}", weights_path.display()))?;
-                std::io::copy(&mut file, &mut hasher)
-                    .with_context(|| format!("cannot read {}", weights_path.display()))?;
-                hasher.finalize().as_bytes().to_vec()
-            }
-        };
+        let weights_digest = file_digest(&manifest, dir, WEIGHTS_FILE)?;
         let fingerprint = bert_fingerprint(
             &weights_digest,
             &tokenizer_bytes,
@@ -499,23 +566,38 @@ impl BertEmbedder {
             .len())
     }
 
-    /// Runs BERT on already tokenised, unpadded encodings and pools them; one row per encoding.
-    fn forward(&self, encodings: &[&Encoding]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let rows = encodings.len();
-        let width = encodings.iter().map(|e| e.len()).max().unwrap_or(0);
-        let mut ids = Vec::with_capacity(rows * width);
-        let mut mask = Vec::with_capacity(rows * width);
-        for enc in encodings {
-            ids.extend_from_slice(enc.get_ids());
-            mask.extend_from_slice(enc.get_attention_mask());
-            let pad = width - enc.len();
+    /// The tokenizer, with sg's padding (to the longest text of a batch) and truncation (at
+    /// [`Self::max_tokens`]) in place.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// Runs BERT on rows of token ids (special tokens included, as the caller wants them; rows may differ in
+    /// length and are right-padded here). Returns the last hidden states `(rows, width, dims)` in f32 and the
+    /// attention mask `(rows, width)` (1 for a real token), ready for [`mean_pool_l2`].
+    pub fn hidden_states(&self, rows: &[&[u32]]) -> anyhow::Result<(Tensor, Tensor)> {
+        let n = rows.len();
+        let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(n * width);
+        let mut mask = Vec::with_capacity(n * width);
+        for row in rows {
+            ids.extend_from_slice(row);
+            mask.extend(std::iter::repeat_n(1u32, row.len()));
+            let pad = width - row.len();
             ids.extend(std::iter::repeat_n(self.pad_id, pad));
             mask.extend(std::iter::repeat_n(0u32, pad));
         }
-        let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
+        let ids = Tensor::from_vec(ids, (n, width), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (n, width), &Device::Cpu)?;
         let token_types = ids.zeros_like()?;
         let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        Ok((hidden.to_dtype(DType::F32)?, mask))
+    }
+
+    /// Runs BERT on already tokenised, unpadded encodings and pools them; one row per encoding.
+    fn forward(&self, encodings: &[&Encoding]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let rows: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let (hidden, mask) = self.hidden_states(&rows)?;
         Ok(mean_pool_l2(&hidden, &mask)?.to_vec2::<f32>()?)
     }
 
@@ -617,6 +699,336 @@ impl Embedder for BertEmbedder {
         })?;
         self.remember(text, &vector);
         Ok(vector)
+    }
+}
+
+/// A static (model2vec-style) model: one vector per vocabulary token, read from `embeddings.safetensors`.
+///
+/// A text is tokenised without special tokens and cut at [`Self::max_tokens`] word pieces; its vector is the mean
+/// of its tokens' rows, L2-normalised. Each row already carries its token's weight in its length (the training
+/// crate folds the weights in), so the mean of rows is the weighted mean of the underlying token vectors. A text
+/// without any token (empty or only whitespace) embeds to the zero vector, which matches nothing.
+pub struct StaticEmbedder {
+    tokenizer: Tokenizer,
+    /// Same ids as `tokenizer` for ASCII text, several times faster; `None` for tokenizers it does not model.
+    fast: Option<AsciiWordPiece>,
+    /// `vocab × dims`, row-major, f32.
+    rows: Vec<f32>,
+    vocab: usize,
+    manifest: ModelManifest,
+    fingerprint: ModelFingerprint,
+    max_tokens: usize,
+    bulk_pool: rayon::ThreadPool,
+}
+
+impl StaticEmbedder {
+    /// Loads a `static` model folder: `manifest.json`, `tokenizer.json` and `embeddings.safetensors` (a f16 or f32
+    /// tensor `embeddings` of `vocab × dims`, with a row for every id the tokenizer can produce). `opts.max_tokens`
+    /// overrides the manifest's token limit; `opts.threads` sizes the pool of [`Embedder::embed_documents`].
+    pub fn load(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        if !dir.is_dir() {
+            bail!("model folder not found: {}", dir.display());
+        }
+        let manifest_path = dir.join(MANIFEST_FILE);
+        if !manifest_path.is_file() {
+            bail!("model file missing: {}", manifest_path.display());
+        }
+        let manifest = ModelManifest::load(dir)?;
+        if manifest.model_kind()? != ModelKind::Static {
+            bail!(
+                "{} describes a {:?} model, not a static one",
+                manifest_path.display(),
+                manifest.kind
+            );
+        }
+        let tokenizer_path = dir.join(TOKENIZER_FILE);
+        let embeddings_path = dir.join(STATIC_EMBEDDINGS_FILE);
+        let (mut tokenizer, tokenizer_bytes) = read_tokenizer(&tokenizer_path)?;
+        tokenizer.with_padding(None);
+        tokenizer.with_truncation(None).map_err(to_anyhow)?;
+        let fast = AsciiWordPiece::new(&tokenizer_bytes, &tokenizer);
+
+        if !embeddings_path.is_file() {
+            bail!("model file missing: {}", embeddings_path.display());
+        }
+        let tensors = candle_core::safetensors::load(&embeddings_path, &Device::Cpu)
+            .with_context(|| format!("cannot load weights from {}", embeddings_path.display()))?;
+        let table = tensors.get(STATIC_EMBEDDINGS_TENSOR).with_context(|| {
+            format!(
+                "{} has no tensor {STATIC_EMBEDDINGS_TENSOR:?}",
+                embeddings_path.display()
+            )
+        })?;
+        let (vocab, dims) = table.dims2().with_context(|| {
+            format!(
+                "tensor {STATIC_EMBEDDINGS_TENSOR:?} in {} is not a matrix",
+                embeddings_path.display()
+            )
+        })?;
+        if dims != manifest.dims {
+            bail!(
+                "{} says dims {} but {} holds vectors of {dims}",
+                MANIFEST_FILE,
+                manifest.dims,
+                embeddings_path.display()
+            );
+        }
+        let needed = tokenizer.get_vocab_size(true);
+        if vocab < needed {
+            bail!(
+                "{} has {vocab} rows but the tokenizer has {needed} tokens",
+                embeddings_path.display()
+            );
+        }
+        let rows = table
+            .to_dtype(DType::F32)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+
+        let max_tokens = if opts.max_tokens == 0 {
+            manifest.max_tokens
+        } else {
+            opts.max_tokens
+        }
+        .max(1);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"sg-embed-static-v1\0");
+        hasher.update(&file_digest(&manifest, dir, STATIC_EMBEDDINGS_FILE)?);
+        hasher.update(b"\0");
+        hasher.update(blake3::hash(&tokenizer_bytes).as_bytes());
+        hasher.update(&(max_tokens as u64).to_le_bytes());
+        hasher.update(manifest.pooling.as_str().as_bytes());
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        let fingerprint = ModelFingerprint(out);
+
+        let threads = if opts.threads == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            opts.threads
+        };
+        let bulk_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("sg-embed-{i}"))
+            .build()?;
+        tracing::info!(
+            target: "sg::embed",
+            model = %manifest.name,
+            dir = %dir.display(),
+            vocab,
+            dims,
+            max_tokens,
+            fingerprint = %fingerprint,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "static embedding model loaded"
+        );
+        Ok(StaticEmbedder {
+            tokenizer,
+            fast,
+            rows,
+            vocab,
+            manifest,
+            fingerprint,
+            max_tokens,
+            bulk_pool,
+        })
+    }
+
+    /// The manifest the model was loaded with.
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    /// The effective token limit.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// The token ids a text is averaged over: no special tokens, at most [`Self::max_tokens`].
+    pub fn token_ids(&self, text: &str) -> anyhow::Result<Vec<u32>> {
+        if let Some(ids) = self
+            .fast
+            .as_ref()
+            .and_then(|f| f.encode(text, self.max_tokens))
+        {
+            return Ok(ids);
+        }
+        self.token_ids_slow(text)
+    }
+
+    /// [`Self::token_ids`] through the tokenizers crate only.
+    fn token_ids_slow(&self, text: &str) -> anyhow::Result<Vec<u32>> {
+        let enc = self.tokenizer.encode_fast(text, false).map_err(to_anyhow)?;
+        let mut ids = enc.get_ids().to_vec();
+        ids.truncate(self.max_tokens);
+        Ok(ids)
+    }
+
+    fn embed(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        let dims = self.manifest.dims;
+        let mut v = vec![0f32; dims];
+        for id in self.token_ids(text)? {
+            let id = id as usize;
+            if id >= self.vocab {
+                continue;
+            }
+            let row = &self.rows[id * dims..(id + 1) * dims];
+            v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
+        // The mean's 1/n factor vanishes in the normalisation.
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|x| *x /= norm);
+        }
+        Ok(v)
+    }
+}
+
+impl Embedder for StaticEmbedder {
+    fn fingerprint(&self) -> ModelFingerprint {
+        self.fingerprint
+    }
+
+    fn dims(&self) -> usize {
+        self.manifest.dims
+    }
+
+    fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    fn embed_documents(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        self.bulk_pool
+            .install(|| texts.par_iter().map(|t| self.embed(t)).collect())
+    }
+
+    fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        self.embed(text)
+    }
+}
+
+/// BERT's uncased WordPiece tokenisation (`BertNormalizer` with lowercasing, `BertPreTokenizer`, `WordPiece`) for
+/// ASCII text, without the tokenizers crate's per-token allocations and alignment bookkeeping. It gives the same
+/// ids as the tokenizer it was built from (a test checks this on sg's own sources); texts it does not model
+/// (non-ASCII, or containing an added token such as `[SEP]`) are left to the tokenizer.
+struct AsciiWordPiece {
+    vocab: std::collections::HashMap<String, u32>,
+    prefix: String,
+    unk: u32,
+    max_word_chars: usize,
+    /// Lowercased contents of the added tokens, which the tokenizer matches before normalising.
+    added: Vec<String>,
+}
+
+impl AsciiWordPiece {
+    /// `None` unless `tokenizer.json` has exactly the pipeline this models.
+    fn new(tokenizer_json: &[u8], tokenizer: &Tokenizer) -> Option<Self> {
+        let json: serde_json::Value = serde_json::from_slice(tokenizer_json).ok()?;
+        let normalizer = &json["normalizer"];
+        let model = &json["model"];
+        let modelled = normalizer["type"] == "BertNormalizer"
+            && normalizer["clean_text"] == true
+            && normalizer["lowercase"] == true
+            && json["pre_tokenizer"]["type"] == "BertPreTokenizer"
+            && model["type"] == "WordPiece";
+        if !modelled {
+            return None;
+        }
+        let unk = tokenizer.token_to_id(model["unk_token"].as_str()?)?;
+        let added = json["added_tokens"]
+            .as_array()?
+            .iter()
+            .filter_map(|t| t["content"].as_str().map(str::to_lowercase))
+            .collect();
+        Some(AsciiWordPiece {
+            vocab: tokenizer.get_vocab(false).into_iter().collect(),
+            prefix: model["continuing_subword_prefix"].as_str()?.to_owned(),
+            unk,
+            max_word_chars: model["max_input_chars_per_word"].as_u64()? as usize,
+            added,
+        })
+    }
+
+    /// The first `limit` ids of `text`, or `None` if the text is not one this models.
+    fn encode(&self, text: &str, limit: usize) -> Option<Vec<u32>> {
+        if !text.is_ascii() {
+            return None;
+        }
+        // Clean and lowercase: control characters vanish, whitespace separates.
+        let mut clean = String::with_capacity(text.len());
+        for b in text.bytes() {
+            match b {
+                b'\t' | b'\n' | b'\r' | b' ' => clean.push(' '),
+                0..=0x1f | 0x7f => {}
+                _ => clean.push(b.to_ascii_lowercase() as char),
+            }
+        }
+        if self.added.iter().any(|a| clean.contains(a.as_str())) {
+            return None;
+        }
+        let mut ids = Vec::new();
+        let mut buf = String::with_capacity(self.prefix.len() + self.max_word_chars);
+        let bytes = clean.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && ids.len() < limit {
+            let b = bytes[i];
+            if b == b' ' {
+                i += 1;
+                continue;
+            }
+            let end = if b.is_ascii_punctuation() {
+                i + 1
+            } else {
+                i + bytes[i..]
+                    .iter()
+                    .position(|c| *c == b' ' || c.is_ascii_punctuation())
+                    .unwrap_or(bytes.len() - i)
+            };
+            self.word(&clean[i..end], &mut buf, &mut ids);
+            i = end;
+        }
+        ids.truncate(limit);
+        Some(ids)
+    }
+
+    /// Greedy longest-match-first WordPiece of one word; the whole word is unknown if any part is.
+    fn word(&self, word: &str, buf: &mut String, ids: &mut Vec<u32>) {
+        if word.len() > self.max_word_chars {
+            ids.push(self.unk);
+            return;
+        }
+        let mark = ids.len();
+        let mut start = 0;
+        while start < word.len() {
+            let mut end = word.len();
+            let mut found = None;
+            while start < end {
+                buf.clear();
+                if start > 0 {
+                    buf.push_str(&self.prefix);
+                }
+                buf.push_str(&word[start..end]);
+                if let Some(&id) = self.vocab.get(buf.as_str()) {
+                    found = Some(id);
+                    break;
+                }
+                end -= 1;
+            }
+            match found {
+                Some(id) => {
+                    ids.push(id);
+                    start = end;
+                }
+                None => {
+                    ids.truncate(mark);
+                    ids.push(self.unk);
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -974,8 +1386,19 @@ mod tests {
         let err = ModelManifest::from_json(&base.replace("bert", "t5")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported model kind \"t5\": only \"bert\" is supported"
+            "unsupported model kind \"t5\": only \"bert\" and \"static\" are supported"
         );
+        let err = ModelManifest::from_json(&base.replace("bert", "static")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a \"static\" model needs pooling \"weighted_mean\", not \"mean\""
+        );
+        let static_manifest = base
+            .replace("bert", "static")
+            .replace("\"mean\"", "\"weighted_mean\"");
+        let m = ModelManifest::from_json(&static_manifest).unwrap();
+        assert_eq!(m.model_kind().unwrap(), ModelKind::Static);
+        assert_eq!(m.pooling, Pooling::WeightedMean);
         let err = ModelManifest::from_json(&base.replace("true", "false")).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -1097,6 +1520,262 @@ mod tests {
                 "invalid tokenizer in {}",
                 tmp.path().join(TOKENIZER_FILE).display()
             )
+        );
+    }
+
+    /// Writes a static model folder: a word-level tokenizer over `vocab` (whitespace split) and its `rows` as f16.
+    fn write_static_model(dir: &Path, vocab: &[&str], rows: &[[f32; 3]], max_tokens: usize) {
+        std::fs::create_dir_all(dir).unwrap();
+        let ids: serde_json::Map<String, serde_json::Value> = vocab
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), serde_json::Value::from(i)))
+            .collect();
+        let tokenizer = serde_json::json!({
+            "version": "1.0",
+            "truncation": null,
+            "padding": null,
+            "added_tokens": [],
+            "normalizer": null,
+            "pre_tokenizer": {"type": "Whitespace"},
+            "post_processor": null,
+            "decoder": null,
+            "model": {"type": "WordLevel", "vocab": ids, "unk_token": "[UNK]"}
+        });
+        std::fs::write(dir.join(TOKENIZER_FILE), tokenizer.to_string()).unwrap();
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let table = Tensor::from_vec(flat, (rows.len(), 3), &Device::Cpu)
+            .unwrap()
+            .to_dtype(DType::F16)
+            .unwrap();
+        let tensors =
+            std::collections::HashMap::from([(STATIC_EMBEDDINGS_TENSOR.to_owned(), table)]);
+        candle_core::safetensors::save(&tensors, dir.join(STATIC_EMBEDDINGS_FILE)).unwrap();
+        let manifest = serde_json::json!({
+            "name": "tiny-static", "kind": "static", "dims": 3, "pooling": "weighted_mean",
+            "normalize": true, "max_tokens": max_tokens
+        });
+        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_string()).unwrap();
+    }
+
+    const TINY_VOCAB: [&str; 5] = ["[UNK]", "read", "a", "file", "tree"];
+    // Values exact in f16, so the expected vectors can be computed by hand.
+    const TINY_ROWS: [[f32; 3]; 5] = [
+        [0.5, 0.5, 0.5],
+        [1.0, 0.0, 0.0],
+        [0.0, 0.25, 0.0],
+        [0.0, 2.0, 2.0],
+        [-3.0, 1.0, 0.0],
+    ];
+
+    fn unit(v: [f32; 3]) -> Vec<f32> {
+        let n = norm(&v);
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f32]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-6, "got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn static_model_embeds_the_weighted_mean_of_token_rows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tiny");
+        write_static_model(&dir, &TINY_VOCAB, &TINY_ROWS, 3);
+        let m = StaticEmbedder::load(&dir, &EmbedOptions::default()).unwrap();
+        assert_eq!((m.dims(), m.name(), m.max_tokens()), (3, "tiny-static", 3));
+
+        // read + a + file: the rows' lengths weigh the tokens, repeated tokens count twice.
+        let q = m.embed_query("read a file").unwrap();
+        assert_close(&q, &unit([1.0, 2.25, 2.0]));
+        let docs = m
+            .embed_documents(&[
+                "file read file",
+                "tree",
+                "unknown words",
+                "",
+                "read a file tree",
+            ])
+            .unwrap();
+        assert_close(&docs[0], &unit([1.0, 4.0, 4.0]));
+        assert_close(&docs[1], &unit([-3.0, 1.0, 0.0]));
+        // Unknown words take the [UNK] row, once per word.
+        assert_close(&docs[2], &unit([1.0, 1.0, 1.0]));
+        // No tokens: the zero vector.
+        assert_eq!(docs[3], vec![0.0; 3]);
+        // Cut at max_tokens = 3: "tree" is dropped.
+        assert_close(&docs[4], &q);
+        assert_eq!(m.token_ids("read a file tree").unwrap(), [1, 2, 3]);
+
+        // A longer limit is part of the fingerprint and changes the vector.
+        let long = StaticEmbedder::load(
+            &dir,
+            &EmbedOptions {
+                max_tokens: 8,
+                ..EmbedOptions::default()
+            },
+        )
+        .unwrap();
+        assert_close(
+            &long.embed_query("read a file tree").unwrap(),
+            &unit([-2.0, 3.25, 2.0]),
+        );
+        assert_ne!(long.fingerprint(), m.fingerprint());
+    }
+
+    #[test]
+    fn static_fingerprint_follows_the_vectors_and_load_model_picks_the_kind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        write_static_model(&a, &TINY_VOCAB, &TINY_ROWS, 16);
+        write_static_model(&b, &TINY_VOCAB, &TINY_ROWS, 16);
+        let fa = StaticEmbedder::load(&a, &EmbedOptions::default())
+            .unwrap()
+            .fingerprint();
+        assert_eq!(
+            fa,
+            StaticEmbedder::load(&b, &EmbedOptions::default())
+                .unwrap()
+                .fingerprint()
+        );
+        let mut other = TINY_ROWS;
+        other[4][2] = 1.0;
+        write_static_model(&b, &TINY_VOCAB, &other, 16);
+        assert_ne!(
+            fa,
+            StaticEmbedder::load(&b, &EmbedOptions::default())
+                .unwrap()
+                .fingerprint()
+        );
+        assert_ne!(fa, model().fingerprint());
+
+        let loaded = load_model(&a, &EmbedOptions::default()).unwrap();
+        assert_eq!(
+            (loaded.name(), loaded.dims(), loaded.fingerprint()),
+            ("tiny-static", 3, fa)
+        );
+        let bert = load_model(&model_dir(), &EmbedOptions::default()).unwrap();
+        assert_eq!((bert.name(), bert.dims()), ("all-MiniLM-L6-v2", 384));
+        let err = StaticEmbedder::load(&model_dir(), &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("not a static one"), "{err:#}");
+        let missing = tmp.path().join("nope");
+        let err = load_model(&missing, &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("model folder not found: {}", missing.display())
+        );
+    }
+
+    #[test]
+    fn static_model_checks_its_table() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("short");
+        // Fewer rows than tokens: an id would have no vector.
+        write_static_model(&dir, &TINY_VOCAB, &TINY_ROWS[..4], 16);
+        let err = StaticEmbedder::load(&dir, &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("has 4 rows but the tokenizer has 5 tokens"),
+            "{err:#}"
+        );
+        std::fs::remove_file(dir.join(STATIC_EMBEDDINGS_FILE)).unwrap();
+        let err = StaticEmbedder::load(&dir, &EmbedOptions::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "model file missing: {}",
+                dir.join(STATIC_EMBEDDINGS_FILE).display()
+            )
+        );
+    }
+
+    #[test]
+    fn ascii_fast_path_gives_the_tokenizers_ids() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("shipped-tokenizer");
+        write_static_model(&dir, &TINY_VOCAB, &TINY_ROWS, 100_000);
+        std::fs::copy(model_dir().join(TOKENIZER_FILE), dir.join(TOKENIZER_FILE)).unwrap();
+        // Enough rows for the real vocabulary.
+        let rows = vec![[0.5f32, -0.25, 1.0]; 30522];
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let table = Tensor::from_vec(flat, (30522, 3), &Device::Cpu).unwrap();
+        candle_core::safetensors::save(
+            &std::collections::HashMap::from([(STATIC_EMBEDDINGS_TENSOR.to_owned(), table)]),
+            dir.join(STATIC_EMBEDDINGS_FILE),
+        )
+        .unwrap();
+        let m = StaticEmbedder::load(&dir, &EmbedOptions::default()).unwrap();
+        let fast = m
+            .fast
+            .as_ref()
+            .expect("the shipped tokenizer has a fast path");
+
+        let mut texts: Vec<String> = [
+            "HTTPServerError read_to_string(&path)?;",
+            "a\x01b\x0bc\x7fd\te\r\nf",
+            "supercalifragilisticexpialidociousness antidisestablishmentarianism",
+            &"x".repeat(150),
+            &format!("{} tail", "ab".repeat(60)),
+            "   ",
+            "",
+            "$$ ## !! ~~ `code` 'q' \"dq\" <T: Ord> [i] {k: v} a.b::c->d => e |x| x^2 @deco #[derive]",
+            "##ing ##s unaffable 12345678901234567890 0x7fff_ffff 3.14e-10",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for file in [
+            include_str!("embed.rs"),
+            include_str!("chunk.rs"),
+            include_str!("query.rs"),
+        ] {
+            texts.extend(
+                file.split("\n\n")
+                    .filter(|t| t.is_ascii())
+                    .map(str::to_owned),
+            );
+        }
+        let mut modelled = 0;
+        for text in &texts {
+            let slow = m.token_ids_slow(text).unwrap();
+            match fast.encode(text, 100_000) {
+                Some(ids) => {
+                    assert_eq!(ids, slow, "{text:?}");
+                    let cut = slow.len() / 2;
+                    assert_eq!(fast.encode(text, cut).unwrap(), slow[..cut], "{text:?}");
+                    modelled += 1;
+                }
+                // Only texts holding an added token such as `[CLS]` (in any case) are left out.
+                None => assert!(
+                    ["[pad]", "[unk]", "[cls]", "[sep]", "[mask]"]
+                        .iter()
+                        .any(|t| text.to_lowercase().contains(t)),
+                    "{text:?}"
+                ),
+            }
+        }
+        assert!(modelled > 200, "{modelled} of {}", texts.len());
+        // Texts the fast path does not model are left to the tokenizer.
+        assert_eq!(fast.encode("naïve café", 100), None);
+        assert_eq!(fast.encode("x [SEP] y", 100), None);
+        assert_eq!(
+            m.token_ids("x [SEP] y").unwrap(),
+            m.token_ids_slow("x [SEP] y").unwrap()
+        );
+        assert_eq!(
+            m.token_ids("naïve").unwrap(),
+            m.token_ids_slow("naïve").unwrap()
         );
     }
 
