@@ -5,6 +5,7 @@ table, and the speed measurements of eval/run_benchmarks.sh.
 Usage: bench_report.py REPORT.json SPEED.json PUBLISHED.tsv [LSP.txt [CONTEXT.json]] > docs/benchmarks.md
 """
 import json
+import os
 import re
 import sys
 
@@ -121,6 +122,11 @@ def main():
         w("")
     for section in speed.get("notes", []):
         w(section)
+        w("")
+    # Hand-written: measured by examples/ann_bench.rs, not by the benchmark run.
+    ann = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ann_bench.md")
+    if os.path.exists(ann):
+        w(open(ann).read().strip())
         w("")
     w("## Reproduce")
     w("")

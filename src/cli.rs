@@ -419,9 +419,11 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
         std::thread::sleep(Duration::from_millis(250));
     };
     let stats = ws.update(&Bar::new())?;
+    // Above the threshold, leave the approximate tier built so the next searches are fast.
+    let ann = ws.build_ann()?;
     let st = ws.status()?;
     if a.json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "root": ws.root().display().to_string(),
             "index_dir": ws.index_dir().display().to_string(),
             "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0,
@@ -431,6 +433,12 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
             "scan_ms": stats.scan_ms, "embed_ms": stats.embed_ms,
             "index": {"files": st.files, "chunks": st.chunks, "embedded": st.embedded},
         });
+        if let Some(r) = ann {
+            v["ann_build"] = serde_json::json!({
+                "items": r.items, "added": r.added, "removed": r.removed,
+                "elapsed_ms": r.elapsed.as_secs_f64() * 1000.0,
+            });
+        }
         let mut out = std::io::stdout().lock();
         writeln!(out, "{v}")?;
     } else {
@@ -446,6 +454,12 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
             stats.chunks_embedded,
             t.elapsed()
         );
+        if let Some(r) = ann.filter(|r| r.added + r.removed > 0) {
+            eprintln!(
+                "approximate index: {} chunks (+{} -{}) built in {:.2?}",
+                r.items, r.added, r.removed, r.elapsed
+            );
+        }
     }
     Ok(0)
 }
@@ -587,6 +601,7 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
 fn cmd_status(a: StatusArgs) -> Result<i32> {
     let ws = a.common.open(&a.root)?;
     let st = ws.status()?;
+    let ann = ws.ann_status()?;
     let model = ws
         .embedder()
         .map(|e| format!("{} ({})", e.name(), e.fingerprint()))
@@ -596,13 +611,18 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
         .map(|e| format!("{} ({})", e.name(), e.fingerprint()))
         .unwrap_or_else(|| "none".into());
     if a.json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "root": ws.root().display().to_string(),
             "index_dir": ws.index_dir().display().to_string(),
             "files": st.files, "chunks": st.chunks, "embedded": st.embedded,
             "embedded_fast": st.embedded_fast, "fast_model": fast,
             "scanned": ws.is_scanned()?, "writable": st.writable, "model": model,
         });
+        if let Some(a) = ann {
+            v["ann"] = serde_json::json!({
+                "built": a.built, "recent": a.recent, "deleted": a.deleted, "building": a.building,
+            });
+        }
         writeln!(std::io::stdout().lock(), "{v}")?;
     } else {
         let pct = if st.chunks == 0 {
@@ -625,6 +645,16 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
                 std::io::stdout().lock(),
                 "fast:     {} chunks by the fast tier only ({fast})",
                 st.embedded_fast
+            )?;
+        }
+        if let Some(a) = ann {
+            writeln!(
+                std::io::stdout().lock(),
+                "ann:      {} built, {} recent (exact scan), {} deleted{}",
+                a.built,
+                a.recent,
+                a.deleted,
+                if a.building { ", building" } else { "" }
             )?;
         }
     }

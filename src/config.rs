@@ -17,7 +17,14 @@ pub struct IndexConfig {
     pub embed: bool,
     /// Chunks embedded per batch written to the cache (a killed run loses at most one batch).
     pub embed_batch: usize,
+    /// Chunks with vectors above which semantic search uses the approximate tier ([`crate::ann`]);
+    /// below it every query scans all vectors exactly and no approximate index exists. The default keeps
+    /// the exact scan near ~10 ms on one idle core (see `docs/ARCHITECTURE.md`).
+    pub ann_threshold: usize,
 }
+
+/// Default of [`IndexConfig::ann_threshold`].
+pub const DEFAULT_ANN_THRESHOLD: usize = 200_000;
 
 impl Default for IndexConfig {
     fn default() -> Self {
@@ -28,6 +35,7 @@ impl Default for IndexConfig {
             chunk: ChunkConfig::default(),
             embed: true,
             embed_batch: 64,
+            ann_threshold: DEFAULT_ANN_THRESHOLD,
         }
     }
 }

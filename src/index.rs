@@ -12,6 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
+use crate::ann::{AnnIndex, AnnStatus, BuildReport};
 use crate::chunk::{self, Chunk};
 use crate::config::IndexConfig;
 use crate::embed::Embedder;
@@ -193,6 +194,27 @@ pub struct Workspace {
     fast_vectors: RwLock<Arc<VectorSet>>,
     symbols: RwLock<Option<Arc<SymbolTable>>>,
     imports: Mutex<Option<ImportGraph>>,
+    /// The approximate tier, opened once the workspace passes the threshold.
+    ann: Mutex<Option<Arc<AnnIndex>>>,
+    /// The background build of the approximate tier, if one was started.
+    ann_job: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        // A background build is rolled back rather than waited for.
+        if let Some(ann) = self.ann.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            ann.cancel();
+        }
+        if let Some(job) = self
+            .ann_job
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = job.join();
+        }
+    }
 }
 
 /// A file's language and its chunks' texts by first line, for the import graph.
@@ -274,6 +296,8 @@ impl Workspace {
             fast_vectors: RwLock::new(Arc::new(VectorSet::default())),
             symbols: RwLock::new(None),
             imports: Mutex::new(None),
+            ann: Mutex::new(None),
+            ann_job: Mutex::new(None),
         };
         if rebuild && ws.is_writable() {
             ws.rebuild_lexical()?;
@@ -287,6 +311,8 @@ impl Workspace {
         let (store, reset) = Store::open(&dir.join("lmdb"))?;
         if reset {
             tracing::warn!(target: "sg::index", "index format changed; rebuilding {}", dir.display());
+            // Chunk ids start over: an approximate index of the old ids would mislead.
+            let _ = std::fs::remove_dir_all(dir.join("ann"));
         }
         let lex_dir = dir.join("tantivy");
         let (lexical, mut rebuild) = match LexicalIndex::open(&lex_dir) {
@@ -920,6 +946,7 @@ impl Workspace {
             if self.vectors().len() as u64 != self.status()?.chunks {
                 self.load_vectors()?;
             }
+            self.build_ann_in_background();
             return Ok((0, true));
         }
         let t = Instant::now();
@@ -955,7 +982,145 @@ impl Workspace {
         // Chunks sharing a hash with an embedded one pick up the cached vector.
         self.load_vectors()?;
         tracing::info!(target: "sg::index", "embedded {done} chunks in {:?}", t.elapsed());
+        if complete {
+            self.build_ann_in_background();
+        }
         Ok((done, complete))
+    }
+
+    /// Whether `vs` is large enough for the approximate tier.
+    fn ann_active(&self, vs: &VectorSet) -> bool {
+        vs.len() > self.config().ann_threshold
+    }
+
+    /// The approximate index: opened on first use, created only when `create` (the writer building it).
+    fn ann(&self, create: bool) -> Result<Option<Arc<AnnIndex>>> {
+        let mut guard = self.ann.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let dir = self.dir.join("ann");
+            if !create && !AnnIndex::exists(&dir) {
+                return Ok(None);
+            }
+            *guard = Some(Arc::new(AnnIndex::open(&dir)?));
+        }
+        Ok(guard.clone())
+    }
+
+    /// The `k` chunks most similar to `query`, best first, scored exactly: an exact scan below the
+    /// approximate threshold (or while nothing is built), otherwise the approximate tier's rescored
+    /// candidates plus an exact scan of the chunks embedded since its last build.
+    pub fn vector_top_k(&self, vs: &VectorSet, query: &[f32], k: usize) -> Vec<(ChunkId, f32)> {
+        if self.ann_active(vs)
+            && let Some(model) = self.embedder.as_ref().map(|e| e.fingerprint())
+        {
+            match self
+                .ann(false)
+                .and_then(|a| a.map(|a| a.search(vs, model, query, k)).transpose())
+            {
+                Ok(Some(Some(hits))) => return hits,
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(target: "sg::ann", "approximate search failed ({err:#}); scanning exactly")
+                }
+            }
+        }
+        vs.top_k(query, k)
+    }
+
+    /// The approximate tier's state, when the workspace is above the threshold.
+    pub fn ann_status(&self) -> Result<Option<AnnStatus>> {
+        let vs = self.vectors();
+        let Some(model) = self.embedder.as_ref().map(|e| e.fingerprint()) else {
+            return Ok(None);
+        };
+        if !self.ann_active(&vs) {
+            return Ok(None);
+        }
+        Ok(Some(match self.ann(false)? {
+            Some(ann) => ann.status(&vs, model)?,
+            None => AnnStatus {
+                recent: vs.len() as u64,
+                ..Default::default()
+            },
+        }))
+    }
+
+    /// Brings the approximate tier fully up to date now (waiting for a background build first), when
+    /// the workspace is above the threshold and this process writes the index. Returns what the build
+    /// did, or `None` when there is nothing to build.
+    pub fn build_ann(&self) -> Result<Option<BuildReport>> {
+        if let Some(job) = self
+            .ann_job
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = job.join();
+        }
+        let vs = self.vectors();
+        let Some(model) = self.embedder.as_ref().map(|e| e.fingerprint()) else {
+            return Ok(None);
+        };
+        if !self.ann_active(&vs) || !self.is_writable() {
+            return Ok(None);
+        }
+        let ann = self.ann(true)?.expect("created on demand");
+        Ok(Some(ann.build_waiting(&vs, model)?))
+    }
+
+    /// Starts a background build of the approximate tier when the workspace is above the threshold and
+    /// enough changed since the last build (see [`AnnStatus::wants_build`]). One build at a time; it
+    /// runs on a small thread pool of its own so queries keep their threads.
+    fn build_ann_in_background(&self) {
+        let vs = self.vectors();
+        let Some(model) = self.embedder.as_ref().map(|e| e.fingerprint()) else {
+            return;
+        };
+        if !self.ann_active(&vs) || !self.is_writable() {
+            return;
+        }
+        let mut job = self.ann_job.lock().unwrap_or_else(|e| e.into_inner());
+        if job.as_ref().is_some_and(|j| !j.is_finished()) {
+            return;
+        }
+        let ann = match self.ann(true) {
+            Ok(Some(a)) => a,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(target: "sg::ann", "cannot open the approximate index: {err:#}");
+                return;
+            }
+        };
+        match ann.status(&vs, model) {
+            Ok(st) if st.wants_build() && !st.building => {}
+            Ok(_) => return,
+            Err(err) => {
+                tracing::warn!(target: "sg::ann", "cannot read the approximate index: {err:#}");
+                return;
+            }
+        }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() / 2)
+            .unwrap_or(1)
+            .max(1);
+        let spawned = std::thread::Builder::new()
+            .name("sg-ann-build".into())
+            .spawn(move || {
+                let run = || ann.build(&vs, model);
+                let result = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                    Ok(pool) => pool.install(run),
+                    Err(_) => run(),
+                };
+                if let Err(err) = result {
+                    tracing::warn!(target: "sg::ann", "approximate index build stopped: {err:#}");
+                }
+            });
+        match spawned {
+            Ok(handle) => *job = Some(handle),
+            Err(err) => {
+                tracing::warn!(target: "sg::ann", "cannot start the approximate index build: {err}")
+            }
+        }
     }
 
     /// Files that `path` imports, then files that import it (at most `limit`): the import graph is

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ann;
 pub mod chunk;
 pub mod cli;
 pub mod config;

@@ -288,7 +288,7 @@ impl Workspace {
             }
             match self.embedder() {
                 Some(e) if !vectors.is_empty() => match e.embed_query(&req.query) {
-                    Ok(q) => (vectors.top_k(&q, k), None),
+                    Ok(q) => (self.vector_top_k(&vectors, &q, k), None),
                     Err(err) => (
                         Vec::new(),
                         Some(format!("semantic search unavailable: {err:#}")),

@@ -271,7 +271,7 @@ mod key {
     pub const COMPLETE: &str = "scan_complete";
 }
 
-fn open_env(dir: &Path, map_size: usize, max_dbs: u32) -> Result<Env> {
+pub(crate) fn open_env(dir: &Path, map_size: usize, max_dbs: u32) -> Result<Env> {
     std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
         path: dir.display().to_string(),
         source,

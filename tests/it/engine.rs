@@ -343,6 +343,74 @@ fn the_import_graph_follows_edits_and_lifts_imported_files() {
 }
 
 #[test]
+fn the_approximate_tier_answers_like_the_exact_scan_and_serves_new_chunks_before_a_rebuild() {
+    let t = TestWs::new(APP);
+    let queries = [
+        "fold every byte into a checksum value",
+        "send the greeting message to a new user",
+        "sends the request again until it succeeds",
+        "read an iso string into a datetime",
+    ];
+    // The reference: the default threshold keeps this tiny workspace on the exact scan.
+    let exact: Vec<_> = {
+        let ws = t.open(Some(fake()));
+        ws.update(&NoProgress).unwrap();
+        assert_eq!(ws.ann_status().unwrap(), None);
+        assert_eq!(ws.build_ann().unwrap(), None);
+        assert!(!t.index_dir().join("ann").exists());
+        queries
+            .iter()
+            .map(|q| search(&ws, q, Mode::Semantic)[0].clone())
+            .collect()
+    };
+    let mut opts = t.options(Some(fake()));
+    opts.config.ann_threshold = 3;
+    let ws = Workspace::open(&t.root(), opts).unwrap();
+    ws.update(&NoProgress).unwrap();
+    let report = ws.build_ann().unwrap().expect("the tier is active");
+    let chunks = ws.status().unwrap().chunks;
+    assert_eq!(report.items, chunks);
+    let st = ws.ann_status().unwrap().unwrap();
+    assert_eq!((st.built, st.recent, st.deleted), (chunks, 0, 0));
+    assert!(t.index_dir().join("ann").exists());
+    for (q, e) in queries.iter().zip(&exact) {
+        assert_eq!(&search(&ws, q, Mode::Semantic)[0], e, "query {q:?}");
+    }
+    // A new file is served by the exact scan of recent chunks: far too few changes for a rebuild.
+    t.write(
+        "src/ledger.py",
+        "def reconcile_ledger_entries(ledger):\n    \"\"\"Balance the debits against the credits.\"\"\"\n    return sum(ledger)\n",
+    );
+    ws.update(&NoProgress).unwrap();
+    let st = ws.ann_status().unwrap().unwrap();
+    assert_eq!((st.built, st.recent), (chunks, 1), "{st:?}");
+    assert!(!st.building);
+    let hits = search(
+        &ws,
+        "balance the debits against the credits",
+        Mode::Semantic,
+    );
+    assert_eq!(
+        hits[0],
+        (
+            "src/ledger.py".to_string(),
+            Some("reconcile_ledger_entries".to_string())
+        )
+    );
+    // A deleted file's chunks never come back from the forest.
+    std::fs::remove_file(t.root().join("src/mailer.py")).unwrap();
+    ws.update(&NoProgress).unwrap();
+    let st = ws.ann_status().unwrap().unwrap();
+    assert_eq!(st.deleted, 1, "{st:?}");
+    let hits = search(
+        &ws,
+        "send the greeting message to a new user",
+        Mode::Semantic,
+    );
+    assert!(hits.iter().all(|h| h.0 != "src/mailer.py"), "{hits:?}");
+}
+
+#[test]
 fn the_fast_tier_answers_until_the_main_model_takes_over() {
     let t = TestWs::new(APP);
     let mut opts = t.options(Some(fake()));
