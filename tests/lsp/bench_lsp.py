@@ -175,10 +175,12 @@ async def main() -> int:
             natural = [json.loads(l)["query"] for l in args.query_file.read_text().splitlines() if l.strip()]
         queries = natural + idents
         search_ms = {"natural": [], "identifier": []}
+        server_ms = []
         for i in range(args.queries):
             q = queries[i % len(queries)]
-            ms, _ = await timed(session.search(q))
+            ms, r = await timed(session.search(q))
             search_ms["identifier" if q in idents else "natural"].append(ms)
+            server_ms.append(r["elapsedMs"])
         prefixes = [n[: max(3, len(n) // 2)] for n in idents] or ["get", "set", "new"]
         symbol_ms = []
         for i in range(args.queries):
@@ -197,6 +199,7 @@ async def main() -> int:
         ("sg/search, natural language", search_ms["natural"]),
         ("sg/search, identifiers", search_ms["identifier"]),
         ("sg/search, all", search_ms["natural"] + search_ms["identifier"]),
+        ("sg/search, server time (elapsedMs)", server_ms),
         ("workspace/symbol, prefixes", symbol_ms),
         ("edit -> rank 1 by name (lexical)", [e[0] for e in edits]),
     ]
