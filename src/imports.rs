@@ -500,6 +500,11 @@ impl<'a> Keys<'a> {
                 add(&dir);
             }
         }
+        // Deterministic answers whatever the hash maps' order.
+        for v in suffix.values_mut().chain(full.values_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
         Keys { suffix, full }
     }
 
