@@ -96,7 +96,7 @@ async def test_search_finds_known_function_by_meaning(semantic: Session, repo):
     assert best["kind"] == "function" and best["language"] == "rust"
     assert best["signals"]["semantic"] > 0
     assert r["index"] == {"files": len(FIXTURE), "chunks": r["index"]["chunks"],
-                          "pendingFiles": 0, "pendingEmbeddings": 0}
+                          "pendingFiles": 0, "pendingEmbeddings": 0, "fastEmbedded": 0}
 
 
 async def test_search_finds_known_function_by_name(lexical: Session, repo):
