@@ -200,20 +200,39 @@ pub struct Workspace {
     ann_job: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+impl Workspace {
+    /// Waits for the background build of the approximate tier, if one runs.
+    fn join_ann_job(&self) {
+        let job = self
+            .ann_job
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(job) = job {
+            let _ = job.join();
+        }
+    }
+
+    /// Stores fast-tier vectors (a new set when the fast model's size differs from the stored one's).
+    fn insert_fast(&self, dims: usize, items: impl Iterator<Item = (ChunkId, Vec<f32>)>) {
+        let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
+        if guard.dims() != dims {
+            *guard = Arc::new(VectorSet::new(dims));
+        }
+        let fv = Arc::make_mut(&mut guard);
+        for (id, v) in items {
+            fv.insert(id, &v);
+        }
+    }
+}
+
 impl Drop for Workspace {
     fn drop(&mut self) {
         // A background build is rolled back rather than waited for.
         if let Some(ann) = self.ann.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             ann.cancel();
         }
-        if let Some(job) = self
-            .ann_job
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            let _ = job.join();
-        }
+        self.join_ann_job();
     }
 }
 
@@ -436,14 +455,7 @@ impl Workspace {
         let t = Instant::now();
         let texts: Vec<&str> = todo.iter().map(|(_, t)| t.as_str()).collect();
         let vecs = fast.embed_documents(&texts)?;
-        let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
-        if guard.dims() != fast.dims() {
-            *guard = Arc::new(VectorSet::new(fast.dims()));
-        }
-        let fv = Arc::make_mut(&mut guard);
-        for ((id, _), v) in todo.iter().zip(&vecs) {
-            fv.insert(*id, v);
-        }
+        self.insert_fast(fast.dims(), todo.iter().map(|(id, _)| *id).zip(vecs));
         tracing::info!(target: "sg::index", "fast tier: embedded {} chunks in {:?}", todo.len(), t.elapsed());
         Ok(todo.len())
     }
@@ -749,14 +761,7 @@ impl Workspace {
                 .collect();
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let vecs = fast.embed_documents(&refs)?;
-            let mut guard = self.fast_vectors.write().unwrap_or_else(|e| e.into_inner());
-            if guard.dims() != fast.dims() {
-                *guard = Arc::new(VectorSet::new(fast.dims()));
-            }
-            let fv = Arc::make_mut(&mut guard);
-            for ((id, _, _), v) in docs.iter().zip(&vecs) {
-                fv.insert(*id, v);
-            }
+            self.insert_fast(fast.dims(), docs.iter().map(|(id, _, _)| *id).zip(vecs));
         }
         if !dropped.is_empty() {
             {
@@ -1049,14 +1054,7 @@ impl Workspace {
     /// the workspace is above the threshold and this process writes the index. Returns what the build
     /// did, or `None` when there is nothing to build.
     pub fn build_ann(&self) -> Result<Option<BuildReport>> {
-        if let Some(job) = self
-            .ann_job
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            let _ = job.join();
-        }
+        self.join_ann_job();
         let vs = self.vectors();
         let Some(model) = self.embedder.as_ref().map(|e| e.fingerprint()) else {
             return Ok(None);
