@@ -187,7 +187,10 @@ impl TrainableBert {
             });
         }
         vars.extend(adapters);
-        if !config.hidden_size.is_multiple_of(config.num_attention_heads) {
+        if !config
+            .hidden_size
+            .is_multiple_of(config.num_attention_heads)
+        {
             bail!(
                 "hidden size {} is not a multiple of {} heads",
                 config.hidden_size,

@@ -20,6 +20,8 @@ pub struct ExportInfo {
     pub name: String,
     /// What it was trained on and how (copied into the manifest's `training`).
     pub training: serde_json::Value,
+    /// The manifest's `max_tokens` (word pieces sg embeds per chunk); `None`: the base model's.
+    pub max_tokens: Option<usize>,
 }
 
 /// Files copied unchanged from the base model folder when present.
@@ -58,7 +60,7 @@ pub fn export_model(
         "dims": manifest.dims,
         "pooling": "mean",
         "normalize": true,
-        "max_tokens": manifest.max_tokens,
+        "max_tokens": info.max_tokens.unwrap_or(manifest.max_tokens),
         "source": format!("{} fine-tuned on code by sg's training crate; f32 weights stored as f16", manifest.name),
         "source_model": manifest.name,
         "license": manifest.license,
@@ -89,6 +91,9 @@ pub struct ExportArgs {
     /// The model's name.
     #[arg(long, default_value = "sg-code-minilm")]
     pub name: String,
+    /// Word pieces sg embeds per chunk with this model (default: the base model's limit).
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
 }
 
 /// Runs `export`.
@@ -105,6 +110,7 @@ pub fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
         &ExportInfo {
             name: args.name.clone(),
             training: state,
+            max_tokens: args.max_tokens,
         },
     )
 }

@@ -273,6 +273,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
     }
     let info = |report: &TrainReport| ExportInfo {
         name: args.name.clone(),
+        max_tokens: None,
         training: serde_json::json!({
             "train": args.train.display().to_string(),
             "train_pairs": report.train_pairs,
@@ -379,11 +380,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
                 serde_json::json!({"step": state.step, "loss": mean_loss, "valid_mrr10": mrr,
                     "lr": lr_at(state.step - 1), "pairs_per_s": pairs_done as f64 / secs})
             )?;
-            bar.println(format!(
-                "step {}: loss {mean_loss:.4}, validation MRR@10 {mrr:.4}{}",
-                state.step,
-                if best { " (best)" } else { "" }
-            ));
+            // Through tracing, not the bar: a hidden bar (stderr not a terminal) drops its printed lines.
+            tracing::info!(
+                step = state.step,
+                loss = mean_loss,
+                valid_mrr10 = mrr,
+                best,
+                pairs_per_s = pairs_done as f64 / secs,
+                "validation"
+            );
             if best {
                 export_model(&model, &args.model, &args.out.join("best"), &info(&report))?;
             }
