@@ -275,7 +275,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
         name: args.name.clone(),
         max_tokens: None,
         training: serde_json::json!({
-            "train": args.train.display().to_string(),
+            // The file name only: a manifest must not carry a machine's paths.
+            "train": args.train.file_name().map(|n| n.to_string_lossy().into_owned()),
             "train_pairs": report.train_pairs,
             "valid_pairs": report.valid_pairs,
             "steps": report.best_step,
