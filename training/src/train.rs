@@ -539,7 +539,6 @@ pub fn validation_mrr(
     device: &Device,
 ) -> anyhow::Result<f64> {
     let embed = |rows: Vec<&[u32]>| -> anyhow::Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(rows.len());
         // Length-sorted batches waste no time on padding.
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_by_key(|&i| rows[i].len());
@@ -553,8 +552,7 @@ pub fn validation_mrr(
                 vecs[i] = v;
             }
         }
-        out.extend(vecs);
-        Ok(out)
+        Ok(vecs)
     };
     let anchors = embed(valid.iter().map(|(a, _)| a.as_slice()).collect())?;
     let docs = embed(valid.iter().map(|(_, p)| p.as_slice()).collect())?;
