@@ -70,8 +70,9 @@ pub struct CommonArgs {
     /// Word pieces embedded per chunk (default: the model manifest's `max_tokens`).
     #[arg(long, env = "SG_MAX_TOKENS")]
     pub max_tokens: Option<usize>,
-    /// Fast (static) model that embeds every chunk at once until the main model has reached it
-    /// (default: the one shipped with sg, if any; `none` turns the fast tier off).
+    /// Fast (static) model that embeds every chunk at once until the main model has reached it, and is
+    /// blended into the main model's ranking after (default: the one shipped with sg, if any; `none`
+    /// turns the fast tier off).
     #[arg(long, env = "SG_FAST_MODEL")]
     pub fast_model: Option<PathBuf>,
 }

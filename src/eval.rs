@@ -551,6 +551,8 @@ pub struct EvalOptions {
     pub contexts: Vec<ContextScenario>,
     /// Progress bars on a terminal.
     pub progress: bool,
+    /// The fast tier, blended into the main model's ranking when `rank.fast_blend` is above 0.
+    pub fast_embedder: Option<std::sync::Arc<dyn crate::embed::Embedder>>,
 }
 
 /// The outcome of an evaluation.
@@ -617,8 +619,12 @@ pub fn evaluate(
                 cache_dir,
                 config: cfg,
                 embedder: opts.embedder.clone(),
-                // Every chunk gets a main vector before the queries run: no fast tier to measure.
-                fast_embedder: None,
+                // Every chunk gets a main vector before the queries run: the fast tier only counts
+                // when it is blended in.
+                fast_embedder: opts
+                    .fast_embedder
+                    .clone()
+                    .filter(|_| opts.rank.fast_blend > 0.0),
             },
         )
         .with_context(|| format!("cannot open workspace of {name}"))?;
@@ -777,6 +783,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             verbose: a.verbose,
             contexts,
             progress: true,
+            fast_embedder: a.common.fast_embedder()?,
         },
     )?;
     if let Some(prefix) = &a.results {

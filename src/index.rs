@@ -994,7 +994,7 @@ impl Workspace {
     }
 
     /// Whether `vs` is large enough for the approximate tier.
-    fn ann_active(&self, vs: &VectorSet) -> bool {
+    pub(crate) fn ann_active(&self, vs: &VectorSet) -> bool {
         vs.len() > self.config().ann_threshold
     }
 

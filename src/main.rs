@@ -7,6 +7,8 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 
 fn main() {
+    // SAFETY: first thing in main, before any other thread exists.
+    unsafe { sg::embed::init_compute_threads() };
     let cli = sg::cli::Cli::parse();
     let filter = || {
         EnvFilter::try_from_env("SG_LOG")

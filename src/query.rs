@@ -135,6 +135,55 @@ fn two_tier(
     (merged, note)
 }
 
+/// The main model's similarity plus `weight` times the fast tier's, the latter put on the main model's
+/// scale (z-scores over the whole set), for every chunk either tier ranks in its top `k`.
+fn blend_tiers(
+    query: &str,
+    k: usize,
+    main: (&dyn crate::embed::Embedder, &VectorSet),
+    fast: (&dyn crate::embed::Embedder, &VectorSet),
+    weight: f32,
+) -> (Vec<(ChunkId, f32)>, Option<String>) {
+    let qm = match main.0.embed_query(query) {
+        Ok(q) => q,
+        Err(err) => {
+            return (
+                Vec::new(),
+                Some(format!("semantic search unavailable: {err:#}")),
+            );
+        }
+    };
+    let (main_hits, _, main_std) = main.1.top_k_with_stats(&qm, k);
+    let qf = match fast.0.embed_query(query) {
+        Ok(q) => q,
+        Err(err) => {
+            return (
+                main_hits,
+                Some(format!("fast semantic tier unavailable: {err:#}")),
+            );
+        }
+    };
+    let (fast_hits, fast_mean, fast_std) = fast.1.top_k_with_stats(&qf, k);
+    let scale = weight * main_std / fast_std.max(1e-6);
+    let mut ids: Vec<ChunkId> = main_hits.iter().chain(&fast_hits).map(|h| h.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut merged: Vec<(ChunkId, f32)> = ids
+        .into_iter()
+        .filter_map(|id| {
+            let m = crate::vectors::dot(main.1.get(id)?, &qm);
+            let f = fast
+                .1
+                .get(id)
+                .map_or(0.0, |v| crate::vectors::dot(v, &qf) - fast_mean);
+            Some((id, m + scale * f))
+        })
+        .collect();
+    merged.sort_by(|a, b| b.1.total_cmp(&a.1));
+    merged.truncate(k);
+    (merged, None)
+}
+
 /// Candidates taken from each retriever before fusion.
 const CANDIDATES: usize = 100;
 /// Most files the import graph adds to a query's editor context.
@@ -284,6 +333,21 @@ impl Workspace {
                     k,
                     self.embedder().map(|e| (e.as_ref(), vectors.as_ref())),
                     (fast.as_ref(), fast_vectors.as_ref()),
+                );
+            }
+            // Once it has, the fast tier's view of the whole chunk is blended in (an exact scan of both
+            // sets; above the approximate tier's threshold the main model answers alone).
+            if rank_cfg.fast_blend > 0.0
+                && let (Some(fast), Some(main)) = (self.fast_embedder(), self.embedder())
+                && !vectors.is_empty()
+                && !self.ann_active(&vectors)
+            {
+                return blend_tiers(
+                    &req.query,
+                    k,
+                    (main.as_ref(), vectors.as_ref()),
+                    (fast.as_ref(), fast_vectors.as_ref()),
+                    rank_cfg.fast_blend,
                 );
             }
             match self.embedder() {
@@ -458,6 +522,56 @@ mod tests {
         assert_eq!(named_identifier("fmt.Println()"), Some("Println"));
         assert_eq!(named_identifier("retry http requests"), None);
         assert_eq!(named_identifier("42"), None);
+    }
+
+    #[test]
+    fn blending_lets_the_fast_tier_see_past_the_main_models_cut() {
+        use crate::embed::{Embedder, FakeEmbedder};
+        let (main, fast) = (FakeEmbedder::new(512), FakeEmbedder::new(384));
+        // (chunk, what the main model reads: the first word pieces, what the fast tier reads: all of it)
+        let chunks = [
+            (
+                ChunkId(1),
+                "retry backoff socket open connect",
+                "retry backoff socket open connect",
+            ),
+            (
+                ChunkId(2),
+                "retry backoff header parse fields tokens",
+                "retry backoff header parse fields tokens with timeout",
+            ),
+            (
+                ChunkId(3),
+                "render html template page",
+                "render html template page",
+            ),
+        ];
+        let (mut mv, mut fv) = (VectorSet::new(512), VectorSet::new(384));
+        for (id, cut, full) in chunks {
+            mv.insert(id, &main.embed_query(cut).unwrap());
+            fv.insert(id, &fast.embed_query(full).unwrap());
+        }
+        let top = |fv: &VectorSet, w: f32| {
+            let (hits, note) = blend_tiers(
+                "retry with backoff timeout",
+                10,
+                (&main as &dyn Embedder, &mv),
+                (&fast as &dyn Embedder, fv),
+                w,
+            );
+            assert_eq!(note, None);
+            hits.iter().map(|h| h.0.0).collect::<Vec<_>>()
+        };
+        // The main model alone prefers the chunk whose opening matches best; the fast tier, which also
+        // reads the end of chunk 2, turns the order.
+        assert_eq!(top(&fv, 0.0)[..2], [1, 2]);
+        assert_eq!(top(&fv, 0.7)[..2], [2, 1]);
+        // A chunk only the fast tier knows is left out: the main model has the last word on membership.
+        fv.insert(
+            ChunkId(4),
+            &fast.embed_query("retry with backoff timeout").unwrap(),
+        );
+        assert!(!top(&fv, 0.7).contains(&4));
     }
 
     #[test]

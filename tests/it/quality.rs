@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 use sg::eval::{EvalOptions, Spec, evaluate, generate_spec, import_semble};
 use sg::search::{Mode, RankConfig};
 
-use crate::support::real_model;
+use crate::support::{real_fast_model, real_model};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,6 +36,8 @@ fn options(base: &Path, model: bool) -> EvalOptions {
         verbose: false,
         contexts: vec![sg::eval::ContextScenario::None],
         progress: false,
+        // Both shipped tiers, as `sg` runs them.
+        fast_embedder: model.then(real_fast_model),
     }
 }
 

@@ -68,6 +68,17 @@ impl TestWs {
     }
 }
 
+/// The shipped fast (static) model, loaded once per test binary.
+pub fn real_fast_model() -> Arc<dyn Embedder> {
+    static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = sg::embed::default_fast_model_dir().expect("the fast model ships in models/");
+            sg::embed::load_model(&dir, &EmbedOptions::default()).expect("the fast model loads")
+        })
+        .clone()
+}
+
 /// The shipped model, loaded once per test binary.
 pub fn real_model() -> Arc<dyn Embedder> {
     static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();

@@ -33,6 +33,8 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    // SAFETY: first thing in main, before any other thread exists.
+    unsafe { sg::embed::init_compute_threads() };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
