@@ -59,17 +59,14 @@ pub struct SymbolTable {
     len: usize,
 }
 
-fn is_subsequence(needle: &str, hay: &str) -> bool {
+fn is_subsequence(mut needle: impl Iterator<Item = char>, hay: &str) -> bool {
     let mut it = hay.chars();
-    needle.chars().all(|c| it.any(|h| h == c))
+    needle.all(|c| it.any(|h| h == c))
 }
 
 fn word_starts(name: &str) -> impl Iterator<Item = usize> + '_ {
-    let bytes: Vec<char> = name.chars().collect();
-    let mut out = Vec::new();
-    let mut byte = 0;
-    for (i, c) in bytes.iter().enumerate() {
-        let prev = if i > 0 { Some(bytes[i - 1]) } else { None };
+    let mut prev: Option<char> = None;
+    name.char_indices().filter_map(move |(i, c)| {
         let start = match prev {
             None => true,
             Some(p) => {
@@ -77,12 +74,9 @@ fn word_starts(name: &str) -> impl Iterator<Item = usize> + '_ {
                     || (p.is_lowercase() && c.is_uppercase())
             }
         };
-        if start {
-            out.push(byte);
-        }
-        byte += c.len_utf8();
-    }
-    out.into_iter()
+        prev = Some(c);
+        start.then_some(i)
+    })
 }
 
 /// Classifies how `name` matches `query` (`query_lower` is the query lowercased).
@@ -98,12 +92,11 @@ pub fn match_name(
     if name == query {
         return Some(MatchKind::Exact);
     }
-    let strip = |s: &str| {
-        s.chars()
-            .filter(|c| *c != '_' && *c != '-')
-            .collect::<String>()
-    };
-    if name_lower == query_lower || strip(name_lower) == strip(query_lower) {
+    // Called for every definition on every keystroke: nothing here allocates.
+    fn strip(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars().filter(|c| *c != '_' && *c != '-')
+    }
+    if name_lower == query_lower || strip(name_lower).eq(strip(query_lower)) {
         return Some(MatchKind::ExactIgnoreCase);
     }
     if name_lower.starts_with(query_lower) {
@@ -119,11 +112,8 @@ pub fn match_name(
     if name_lower.contains(query_lower) {
         return Some(MatchKind::Substring);
     }
-    let q: String = query_lower
-        .chars()
-        .filter(|c| *c != '_' && *c != ' ')
-        .collect();
-    if q.len() >= 2 && is_subsequence(&q, name_lower) {
+    let q = query_lower.chars().filter(|c| *c != '_' && *c != ' ');
+    if q.clone().map(char::len_utf8).sum::<usize>() >= 2 && is_subsequence(q, name_lower) {
         return Some(MatchKind::Subsequence);
     }
     None
@@ -215,15 +205,24 @@ impl SymbolTable {
                 }
             }
         }
-        hits.sort_by(|a, b| {
+        let order = |a: &(MatchKind, usize, bool, usize, &SymbolEntry),
+                     b: &(MatchKind, usize, bool, usize, &SymbolEntry)| {
             a.0.cmp(&b.0)
                 .then(b.1.cmp(&a.1))
                 .then(a.2.cmp(&b.2))
                 .then(a.3.cmp(&b.3))
                 .then_with(|| self.paths[&a.4.file].cmp(&self.paths[&b.4.file]))
                 .then(a.4.start_line.cmp(&b.4.start_line))
-        });
-        hits.truncate(limit);
+        };
+        // A short prefix matches thousands of names: select the best `limit`, then sort only those.
+        if limit == 0 {
+            return Vec::new();
+        }
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit - 1, order);
+            hits.truncate(limit);
+        }
+        hits.sort_by(order);
         hits.into_iter()
             .map(|(m, _, _, _, e)| SymbolHit {
                 entry: e,
