@@ -15,6 +15,7 @@ from conftest import (
     start_session,
     stop_session,
     uri,
+    write_fixture,
 )
 
 
@@ -423,3 +424,113 @@ async def test_shutdown_exits_cleanly_and_index_reopens(repo, index_base):
         )
     finally:
         assert await stop_session(second) == 0
+
+
+# 10. Workspace folders, settings, two servers -------------------------------------------------------
+
+LEDGER = '''\
+def reconcile_ledger_entries(entries):
+    """Match every debit with the credit that settles it."""
+    return [e for e in entries if e.amount]
+'''
+
+
+async def test_workspace_folders_are_added_and_removed(tmp_path, index_base):
+    alpha = write_fixture(tmp_path / "alpha")
+    beta = tmp_path / "beta"
+    (beta / "books").mkdir(parents=True)
+    (beta / "books" / "ledger.py").write_text(LEDGER)
+    s = await start_session(alpha, index_base, embed=False)
+    try:
+        await s.wait_indexed(embedded=False)
+        assert (await s.search("reconcile_ledger_entries", mode="lexical"))["results"] == []
+        s.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                event=types.WorkspaceFoldersChangeEvent(
+                    added=[types.WorkspaceFolder(uri=uri(beta), name="beta")], removed=[]
+                )
+            )
+        )
+        r = await poll(
+            lambda: s.search("reconcile_ledger_entries", mode="lexical"),
+            lambda r: bool(r["results"]),
+            "the added folder to be searchable",
+        )
+        assert top(r)["symbol"] == "reconcile_ledger_entries"
+        assert top(r)["uri"] == uri(beta / "books" / "ledger.py")
+        # Both folders answer one query.
+        assert top(await s.search("ReverseString", mode="lexical"))["symbol"] == "ReverseString"
+        status = await s.wait_indexed(embedded=False)
+        assert sorted(f["root"] for f in status["folders"]) == sorted(
+            [str(alpha.resolve()), str(beta.resolve())]
+        )
+
+        s.client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                event=types.WorkspaceFoldersChangeEvent(
+                    added=[], removed=[types.WorkspaceFolder(uri=uri(alpha), name="alpha")]
+                )
+            )
+        )
+        r = await poll(
+            lambda: s.search("ReverseString", mode="lexical"),
+            lambda r: all(x.get("symbol") != "ReverseString" for x in r["results"]),
+            "the removed folder's results to go",
+        )
+        status = await s.status()
+        assert [f["root"] for f in status["folders"]] == [str(beta.resolve())]
+        assert top(await s.search("reconcile_ledger_entries", mode="lexical"))["symbol"] == (
+            "reconcile_ledger_entries"
+        )
+    finally:
+        assert await stop_session(s) == 0
+
+
+async def test_settings_of_the_wrong_type_are_reported_and_change_nothing(lexical: Session):
+    await lexical.wait_indexed(embedded=False)
+    lexical.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"sg": {"limit": "many"}})
+    )
+    msgs = await poll(
+        lambda: asyncio.sleep(0, lexical.client.messages),
+        lambda m: any("`limit`" in x.message for x in m),
+        "an error naming the setting",
+    )
+    [msg] = [m for m in msgs if "`limit`" in m.message]
+    assert msg.type == types.MessageType.Error
+    assert "positive integer" in msg.message, msg.message
+    # Nothing changed: the default limit holds, and a valid setting still applies afterwards.
+    assert len((await lexical.search("def", mode="lexical"))["results"]) > 1
+    lexical.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"sg": {"limit": 1, "colour": "red"}})
+    )
+    r = await poll(
+        lambda: lexical.search("def", mode="lexical"),
+        lambda r: len(r["results"]) == 1,
+        "the new default limit to apply",
+    )
+    assert len(r["results"]) == 1
+
+
+async def test_a_second_server_on_the_same_workspace_reads_without_writing(repo, index_base):
+    first = await start_session(repo, index_base, embed=False)
+    try:
+        await first.wait_indexed(embedded=False)
+        second = await start_session(repo, index_base, embed=False)
+        try:
+            status = await poll(
+                second.status,
+                lambda s: bool(s.get("folders")) and s["folders"][0].get("files", 0) > 0,
+                "the second server to open the index",
+            )
+            assert status["folders"][0]["writable"] is False, status
+            assert (await first.status())["folders"][0]["writable"] is True
+            r = await second.search("ReverseString", mode="lexical")
+            assert top(r)["symbol"] == "ReverseString"
+        finally:
+            assert await stop_session(second) == 0
+        # The writer was not disturbed.
+        await first.wait_indexed(embedded=False)
+        assert top(await first.search("ReverseString", mode="lexical"))["symbol"] == "ReverseString"
+    finally:
+        assert await stop_session(first) == 0
