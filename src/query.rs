@@ -164,7 +164,12 @@ fn blend_tiers(
         }
     };
     let (fast_hits, fast_mean, fast_std) = fast.1.top_k_with_stats(&qf, k);
-    let scale = weight * main_std / fast_std.max(1e-6);
+    // A fast set without spread (empty, or too few vectors yet) says nothing: the main model ranks alone.
+    let scale = if fast_std > 1e-6 {
+        weight * main_std / fast_std
+    } else {
+        0.0
+    };
     let mut ids: Vec<ChunkId> = main_hits.iter().chain(&fast_hits).map(|h| h.0).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -572,6 +577,8 @@ mod tests {
             &fast.embed_query("retry with backoff timeout").unwrap(),
         );
         assert!(!top(&fv, 0.7).contains(&4));
+        // No fast vectors yet: the main model's order.
+        assert_eq!(top(&VectorSet::new(384), 0.7)[..2], [1, 2]);
     }
 
     #[test]
