@@ -95,6 +95,22 @@ pub struct SearchResponse {
     pub note: Option<String>,
 }
 
+/// A query vector and `vs` scanned with it: the query's embedding, the top `k` chunks, and the
+/// similarity's mean and standard deviation over the whole set.
+type Scan = (Vec<f32>, Vec<(ChunkId, f32)>, f32, f32);
+
+/// Embeds `query` with `model` and scans `vs` with it (see [`Scan`]).
+fn scan(
+    model: &dyn crate::embed::Embedder,
+    vs: &VectorSet,
+    query: &str,
+    k: usize,
+) -> anyhow::Result<Scan> {
+    let q = model.embed_query(query)?;
+    let (hits, mean, std) = vs.top_k_with_stats(&q, k);
+    Ok((q, hits, mean, std))
+}
+
 /// Semantic candidates while two vector spaces share the work: chunks the main model has embedded are
 /// scored in its space, the others in the fast tier's. Cosines of two models are not comparable, so each
 /// list is put on the scale of its own space (standard scores over all of the space's vectors) before
@@ -112,17 +128,13 @@ fn two_tier(
             .map(move |(id, s)| (id, (s - mean) / std.max(1e-6)))
     };
     if let Some((model, vs)) = main.filter(|(_, vs)| !vs.is_empty()) {
-        match model.embed_query(query) {
-            Ok(q) => {
-                let (hits, mean, std) = vs.top_k_with_stats(&q, k);
-                merged.extend(z(hits, mean, std));
-            }
+        match scan(model, vs, query, k) {
+            Ok((_, hits, mean, std)) => merged.extend(z(hits, mean, std)),
             Err(err) => note = Some(format!("semantic search unavailable: {err:#}")),
         }
     }
-    match fast.0.embed_query(query) {
-        Ok(q) => {
-            let (hits, mean, std) = fast.1.top_k_with_stats(&q, k);
+    match scan(fast.0, fast.1, query, k) {
+        Ok((_, hits, mean, std)) => {
             let main_vs = main.map(|m| m.1);
             merged.extend(
                 z(hits, mean, std).filter(|(id, _)| !main_vs.is_some_and(|vs| vs.contains(*id))),
@@ -144,8 +156,8 @@ fn blend_tiers(
     fast: (&dyn crate::embed::Embedder, &VectorSet),
     weight: f32,
 ) -> (Vec<(ChunkId, f32)>, Option<String>) {
-    let qm = match main.0.embed_query(query) {
-        Ok(q) => q,
+    let (qm, main_hits, _, main_std) = match scan(main.0, main.1, query, k) {
+        Ok(r) => r,
         Err(err) => {
             return (
                 Vec::new(),
@@ -153,9 +165,8 @@ fn blend_tiers(
             );
         }
     };
-    let (main_hits, _, main_std) = main.1.top_k_with_stats(&qm, k);
-    let qf = match fast.0.embed_query(query) {
-        Ok(q) => q,
+    let (qf, fast_hits, fast_mean, fast_std) = match scan(fast.0, fast.1, query, k) {
+        Ok(r) => r,
         Err(err) => {
             return (
                 main_hits,
@@ -163,7 +174,6 @@ fn blend_tiers(
             );
         }
     };
-    let (fast_hits, fast_mean, fast_std) = fast.1.top_k_with_stats(&qf, k);
     // A fast set without spread (empty, or too few vectors yet) says nothing: the main model ranks alone.
     let scale = if fast_std > 1e-6 {
         weight * main_std / fast_std

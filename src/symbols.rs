@@ -185,6 +185,9 @@ impl SymbolTable {
     /// with it, then shorter names, then source before tests.
     pub fn search(&self, query: &str, limit: usize, current: Option<&str>) -> Vec<SymbolHit<'_>> {
         let query = query.trim();
+        if limit == 0 {
+            return Vec::new();
+        }
         let ql = query.to_lowercase();
         let mut hits: Vec<(MatchKind, usize, bool, usize, &SymbolEntry)> = Vec::new();
         for (file, entries) in &self.by_file {
@@ -215,9 +218,6 @@ impl SymbolTable {
                 .then(a.4.start_line.cmp(&b.4.start_line))
         };
         // A short prefix matches thousands of names: select the best `limit`, then sort only those.
-        if limit == 0 {
-            return Vec::new();
-        }
         if hits.len() > limit {
             hits.select_nth_unstable_by(limit - 1, order);
             hits.truncate(limit);

@@ -73,8 +73,9 @@ pub fn real_fast_model() -> Arc<dyn Embedder> {
     static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let dir = sg::embed::default_fast_model_dir().expect("the fast model ships in models/");
-            sg::embed::load_model(&dir, &EmbedOptions::default()).expect("the fast model loads")
+            sg::cli::load_fast_embedder(None)
+                .expect("the fast model loads")
+                .expect("the fast model ships in models/")
         })
         .clone()
 }
