@@ -84,12 +84,28 @@ pub struct TrainArgs {
     /// Seed of the batch order.
     #[arg(long, default_value_t = 17)]
     pub seed: u64,
+    /// What a batch's pairs share, so its in-batch negatives are hard: `repo` (one repository per batch where
+    /// it has enough pairs, its leftovers grouped by language), `language`, or `none` (random batches).
+    #[arg(long, value_enum, default_value_t = Group::None)]
+    pub group: Group,
     /// Name written into the exported model's manifest.
     #[arg(long, default_value = "sg-code-minilm")]
     pub name: String,
     /// Run on a CUDA or Metal GPU when sg was built with the feature and one is present.
     #[arg(long)]
     pub gpu: bool,
+}
+
+/// How `train` composes batches (see `--group`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Group {
+    /// Random batches across every repository and language.
+    #[default]
+    None,
+    /// Batches from one repository: the model learns to tell code of one project apart, as a search must.
+    Repo,
+    /// Batches from one language.
+    Language,
 }
 
 /// What a training run did.
@@ -124,6 +140,8 @@ struct CheckpointState {
 
 /// One pair, tokenised.
 struct Example {
+    repo: String,
+    language: String,
     anchor: Vec<u32>,
     positive: Vec<u32>,
     negative: Option<Vec<u32>>,
@@ -185,6 +203,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
         .iter()
         .map(|p| {
             Ok(Example {
+                repo: p.repo.clone(),
+                language: p.language.clone(),
                 anchor: tok(&p.anchor, args.anchor_tokens)?,
                 positive: tok(&p.positive, args.max_tokens)?,
                 negative: p
@@ -205,6 +225,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
             ))
         })
         .collect::<anyhow::Result<_>>()?;
+    let valid_repos: Vec<&str> = valid_pairs.iter().map(|p| p.repo.as_str()).collect();
 
     let checkpoint = args.out.join("checkpoint");
     let (start_dir, mut state) = if args.resume {
@@ -264,10 +285,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
     report.train_pairs = examples.len();
     report.valid_pairs = valid.len();
     if state.step == 0 {
-        report.base_mrr = validation_mrr(&model, &valid, &device)?;
+        let mrr = validation_mrr(&model, &valid, &valid_repos, &device)?;
+        report.base_mrr = mrr.all;
         report.best_mrr = report.base_mrr;
         tracing::info!(
-            mrr = report.base_mrr,
+            mrr = mrr.all,
+            within_repo = mrr.within_repo,
             "validation MRR@10 of the starting model"
         );
     }
@@ -306,11 +329,18 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
     let mut window = Vec::new();
     let mut first_window: Option<f64> = None;
     let order = |epoch: usize| -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..examples.len()).collect();
-        idx.sort_by_cached_key(|&i| {
-            *blake3::hash(format!("{}:{epoch}:{i}", args.seed).as_bytes()).as_bytes()
-        });
-        idx
+        let keys: Vec<(&str, &str)> = match args.group {
+            Group::None => examples.iter().map(|_| ("", "")).collect(),
+            Group::Repo => examples
+                .iter()
+                .map(|e| (e.repo.as_str(), e.language.as_str()))
+                .collect(),
+            Group::Language => examples
+                .iter()
+                .map(|e| (e.language.as_str(), e.language.as_str()))
+                .collect(),
+        };
+        batch_order(&keys, args.batch, &format!("{}:{epoch}", args.seed))
     };
     let mut pairs_done = 0usize;
     while state.step < total_steps {
@@ -365,7 +395,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
             let mean_loss = window.iter().sum::<f64>() / window.len() as f64;
             first_window.get_or_insert(mean_loss);
             window.clear();
-            let mrr = validation_mrr(&model, &valid, &device)?;
+            let ValidationMrr {
+                all: mrr,
+                within_repo,
+            } = validation_mrr(&model, &valid, &valid_repos, &device)?;
             let best = mrr > report.best_mrr;
             if best {
                 report.best_mrr = mrr;
@@ -379,13 +412,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
                 log,
                 "{}",
                 serde_json::json!({"step": state.step, "loss": mean_loss, "valid_mrr10": mrr,
-                    "lr": lr_at(state.step - 1), "pairs_per_s": pairs_done as f64 / secs})
+                    "valid_mrr10_within_repo": within_repo, "lr": lr_at(state.step - 1), "pairs_per_s": pairs_done as f64 / secs})
             )?;
             // Through tracing, not the bar: a hidden bar (stderr not a terminal) drops its printed lines.
             tracing::info!(
                 step = state.step,
                 loss = mean_loss,
                 valid_mrr10 = mrr,
+                within_repo,
                 best,
                 pairs_per_s = pairs_done as f64 / secs,
                 "validation"
@@ -422,6 +456,48 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
         serde_json::to_string_pretty(&report)?,
     )?;
     Ok(report)
+}
+
+/// The order of examples in one epoch, cut into batches of `batch` by the trainer: examples are shuffled (by a
+/// hash of `seed`), then each group of the first key fills whole batches, the leftovers of those groups fill
+/// batches by the second key, and whatever remains is mixed. The whole batches come in shuffled order, any
+/// partial batch last. With every key equal this is a plain shuffle.
+pub fn batch_order(keys: &[(&str, &str)], batch: usize, seed: &str) -> Vec<usize> {
+    use std::collections::BTreeMap;
+    let hash =
+        |tag: &str, i: usize| *blake3::hash(format!("{seed}:{tag}:{i}").as_bytes()).as_bytes();
+    let mut idx: Vec<usize> = (0..keys.len()).collect();
+    idx.sort_by_cached_key(|&i| hash("pair", i));
+    let batch = batch.max(1);
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut fill = |members: Vec<usize>, rest: &mut Vec<usize>| {
+        let full = members.len() / batch * batch;
+        batches.extend(members[..full].chunks(batch).map(<[usize]>::to_vec));
+        rest.extend_from_slice(&members[full..]);
+    };
+    let group = |members: &[usize], key: fn(&(&str, &str)) -> String| {
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in members {
+            groups.entry(key(&keys[i])).or_default().push(i);
+        }
+        groups
+    };
+    let mut leftovers = Vec::new();
+    for (_, members) in group(&idx, |k| k.0.to_owned()) {
+        fill(members, &mut leftovers);
+    }
+    let mut mixed = Vec::new();
+    for (_, members) in group(&leftovers, |k| k.1.to_owned()) {
+        fill(members, &mut mixed);
+    }
+    mixed.sort_by_cached_key(|&i| hash("mixed", i));
+    let mut tail = Vec::new();
+    fill(mixed, &mut tail);
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    order.sort_by_cached_key(|&b| hash("batch", b));
+    let mut out: Vec<usize> = order.into_iter().flat_map(|b| batches[b].clone()).collect();
+    out.extend(tail);
+    out
 }
 
 fn model_at(dir: &Path, device: &Device) -> anyhow::Result<TrainableBert> {
@@ -532,12 +608,24 @@ fn clip_gradients(grads: &mut GradStore, model: &TrainableBert, max: f64) -> any
     Ok(())
 }
 
-/// Mean reciprocal rank at 10 of each validation anchor's own positive among all validation positives.
+/// Validation MRR@10 of each anchor's own code: among all validation codes, and among its repository's only
+/// (what a search of one workspace asks of the model).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValidationMrr {
+    /// Ranked among every validation code.
+    pub all: f64,
+    /// Ranked among the codes of the anchor's repository.
+    pub within_repo: f64,
+}
+
+/// Mean reciprocal rank at 10 of each validation anchor's own positive (see [`ValidationMrr`]); `repos[i]` is
+/// pair `i`'s repository.
 pub fn validation_mrr(
     model: &TrainableBert,
     valid: &[(Vec<u32>, Vec<u32>)],
+    repos: &[&str],
     device: &Device,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<ValidationMrr> {
     let embed = |rows: Vec<&[u32]>| -> anyhow::Result<Vec<Vec<f32>>> {
         // Length-sorted batches waste no time on padding.
         let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -556,19 +644,24 @@ pub fn validation_mrr(
     };
     let anchors = embed(valid.iter().map(|(a, _)| a.as_slice()).collect())?;
     let docs = embed(valid.iter().map(|(_, p)| p.as_slice()).collect())?;
-    Ok(mrr_at_10(&anchors, &docs))
+    Ok(ValidationMrr {
+        all: mrr_at_10(&anchors, &docs, None),
+        within_repo: mrr_at_10(&anchors, &docs, Some(repos)),
+    })
 }
 
-/// MRR@10 where query `i`'s answer is document `i` (vectors normalised: the dot product ranks).
-pub fn mrr_at_10(queries: &[Vec<f32>], docs: &[Vec<f32>]) -> f64 {
+/// MRR@10 where query `i`'s answer is document `i` (vectors normalised: the dot product ranks); with `groups`,
+/// only documents of query `i`'s group compete.
+pub fn mrr_at_10(queries: &[Vec<f32>], docs: &[Vec<f32>], groups: Option<&[&str]>) -> f64 {
     let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    let same = |i: usize, j: usize| groups.is_none_or(|g| g[i] == g[j]);
     let mut total = 0.0;
     for (i, q) in queries.iter().enumerate() {
         let own = dot(q, &docs[i]);
         let better = docs
             .iter()
             .enumerate()
-            .filter(|&(j, d)| j != i && dot(q, d) > own)
+            .filter(|&(j, d)| j != i && same(i, j) && dot(q, d) > own)
             .count();
         if better < 10 {
             total += 1.0 / (better + 1) as f64;
@@ -582,11 +675,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn repo_batches_hold_one_repository_and_leftovers_share_a_language() {
+        // Repository a: 5 rust pairs, b: 3 rust, c: 2 go, d: 1 go; batches of 2.
+        let mut keys = Vec::new();
+        for (repo, lang, n) in [
+            ("a", "rust", 5),
+            ("b", "rust", 3),
+            ("c", "go", 2),
+            ("d", "go", 1),
+        ] {
+            keys.extend(std::iter::repeat_n((repo, lang), n));
+        }
+        let order = batch_order(&keys, 2, "7");
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..keys.len()).collect::<Vec<_>>(), "a permutation");
+        let batches: Vec<&[usize]> = order.chunks(2).collect();
+        // a: 2 batches + 1 left, b: 1 batch + 1 left, c: 1 batch, d: 1 left. Leftovers: rust a+b make one
+        // batch, go d is alone: the partial batch at the end.
+        let same_repo = batches[..5]
+            .iter()
+            .filter(|b| keys[b[0]].0 == keys[b[1]].0)
+            .count();
+        assert_eq!(same_repo, 4);
+        assert!(
+            batches[..5].iter().all(|b| keys[b[0]].1 == keys[b[1]].1),
+            "one language per batch"
+        );
+        assert_eq!(batches[5].len(), 1);
+        assert_eq!(keys[batches[5][0]].0, "d");
+        // Another seed, another order; equal keys, a plain shuffle.
+        assert_ne!(order, batch_order(&keys, 2, "8"));
+        let plain = vec![("", ""); 10];
+        assert_eq!(batch_order(&plain, 4, "7").len(), 10);
+    }
+
+    #[test]
     fn mrr_counts_the_rank_of_each_own_document_up_to_ten() {
         let q = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
         let d = vec![vec![0.0, 1.0], vec![0.9, 0.1]];
         // Query 0 ranks its document second, query 1 ranks its own second too.
-        assert!((mrr_at_10(&q, &d) - 0.5).abs() < 1e-9);
-        assert!((mrr_at_10(&q, &q) - 1.0).abs() < 1e-9);
+        assert!((mrr_at_10(&q, &d, None) - 0.5).abs() < 1e-9);
+        assert!((mrr_at_10(&q, &q, None) - 1.0).abs() < 1e-9);
+        // In different groups, neither query sees the other's document: both rank their own first.
+        assert!((mrr_at_10(&q, &d, Some(&["a", "b"])) - 1.0).abs() < 1e-9);
+        assert!((mrr_at_10(&q, &d, Some(&["a", "a"])) - 0.5).abs() < 1e-9);
     }
 }

@@ -101,6 +101,7 @@ fn args(dir: &Path, out: PathBuf) -> TrainArgs {
         lora_alpha: 16.0,
         resume: false,
         seed: 1,
+        group: training::train::Group::Repo,
         name: "test-model".into(),
         gpu: false,
     }
