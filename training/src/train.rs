@@ -140,8 +140,6 @@ struct CheckpointState {
 
 /// One pair, tokenised.
 struct Example {
-    repo: String,
-    language: String,
     anchor: Vec<u32>,
     positive: Vec<u32>,
     negative: Option<Vec<u32>>,
@@ -203,8 +201,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
         .iter()
         .map(|p| {
             Ok(Example {
-                repo: p.repo.clone(),
-                language: p.language.clone(),
                 anchor: tok(&p.anchor, args.anchor_tokens)?,
                 positive: tok(&p.positive, args.max_tokens)?,
                 negative: p
@@ -328,25 +324,25 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<TrainReport> {
     let run_started = Instant::now();
     let mut window = Vec::new();
     let mut first_window: Option<f64> = None;
-    let order = |epoch: usize| -> Vec<usize> {
-        let keys: Vec<(&str, &str)> = match args.group {
-            Group::None => examples.iter().map(|_| ("", "")).collect(),
-            Group::Repo => examples
-                .iter()
-                .map(|e| (e.repo.as_str(), e.language.as_str()))
-                .collect(),
-            Group::Language => examples
-                .iter()
-                .map(|e| (e.language.as_str(), e.language.as_str()))
-                .collect(),
-        };
-        batch_order(&keys, args.batch, &format!("{}:{epoch}", args.seed))
-    };
+    // What each batch shares (`--group`), and the epoch whose batch order is at hand.
+    let keys: Vec<(&str, &str)> = train_pairs
+        .iter()
+        .map(|p| match args.group {
+            Group::None => ("", ""),
+            Group::Repo => (p.repo.as_str(), p.language.as_str()),
+            Group::Language => (p.language.as_str(), p.language.as_str()),
+        })
+        .collect();
+    let mut epoch_order: Option<(usize, Vec<usize>)> = None;
     let mut pairs_done = 0usize;
     while state.step < total_steps {
         let epoch = state.step / steps_per_epoch;
         let within = state.step % steps_per_epoch;
-        let idx = order(epoch);
+        if epoch_order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let seed = format!("{}:{epoch}", args.seed);
+            epoch_order = Some((epoch, batch_order(&keys, args.batch, &seed)));
+        }
+        let idx = &epoch_order.as_ref().expect("set above").1;
         let mut acc: Option<GradStore> = None;
         let mut step_loss = 0.0;
         for micro in 0..args.accumulate.max(1) {
@@ -475,19 +471,20 @@ pub fn batch_order(keys: &[(&str, &str)], batch: usize, seed: &str) -> Vec<usize
         batches.extend(members[..full].chunks(batch).map(<[usize]>::to_vec));
         rest.extend_from_slice(&members[full..]);
     };
-    let group = |members: &[usize], key: fn(&(&str, &str)) -> String| {
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let group = |members: &[usize], second: bool| {
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &i in members {
-            groups.entry(key(&keys[i])).or_default().push(i);
+            let key = if second { keys[i].1 } else { keys[i].0 };
+            groups.entry(key).or_default().push(i);
         }
         groups
     };
     let mut leftovers = Vec::new();
-    for (_, members) in group(&idx, |k| k.0.to_owned()) {
+    for (_, members) in group(&idx, false) {
         fill(members, &mut leftovers);
     }
     let mut mixed = Vec::new();
-    for (_, members) in group(&leftovers, |k| k.1.to_owned()) {
+    for (_, members) in group(&leftovers, true) {
         fill(members, &mut mixed);
     }
     mixed.sort_by_cached_key(|&i| hash("mixed", i));
@@ -707,7 +704,10 @@ mod tests {
         // Another seed, another order; equal keys, a plain shuffle.
         assert_ne!(order, batch_order(&keys, 2, "8"));
         let plain = vec![("", ""); 10];
-        assert_eq!(batch_order(&plain, 4, "7").len(), 10);
+        let mut shuffled = batch_order(&plain, 4, "7");
+        assert_ne!(shuffled, (0..10).collect::<Vec<_>>());
+        shuffled.sort_unstable();
+        assert_eq!(shuffled, (0..10).collect::<Vec<_>>());
     }
 
     #[test]
