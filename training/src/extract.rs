@@ -327,8 +327,17 @@ fn extract_repo(
             // The definition with the comments and attributes right above it (tree-sitter puts those outside
             // the definition's node), from the start of its first line.
             let mut first = sym.start_line;
-            while first > 1 && is_doc_or_attribute(language, line(first - 1)) {
-                first -= 1;
+            loop {
+                if first > 1 && is_doc_or_attribute(language, line(first - 1)) {
+                    first -= 1;
+                } else if let Some(open) = (language == Language::Elixir)
+                    .then(|| heredoc_attribute_start(first, &line))
+                    .flatten()
+                {
+                    first = open;
+                } else {
+                    break;
+                }
             }
             let Some(unit) = text.get(line_starts[first as usize - 1]..sym.end_byte as usize)
             else {
@@ -572,6 +581,18 @@ fn is_doc_or_attribute(lang: Language, line: &str) -> bool {
             && !(lang == Language::Rust && t.starts_with("//!")))
 }
 
+/// When the line above `line_no` closes an Elixir heredoc attribute (`@doc """ ... """`), the line that opens it.
+fn heredoc_attribute_start<'t>(line_no: u32, line: &impl Fn(u32) -> &'t str) -> Option<u32> {
+    if line_no < 3 || line(line_no - 1).trim() != "\"\"\"" {
+        return None;
+    }
+    let open = (1..line_no - 1)
+        .rev()
+        .take(200)
+        .find(|&n| line(n).trim().ends_with("\"\"\""))?;
+    line(open).trim_start().starts_with('@').then_some(open)
+}
+
 /// Whether a line is an attribute or decorator that may sit between a doc and its definition.
 fn is_attribute(lang: Language, line: &str) -> bool {
     let t = line.trim_start();
@@ -585,7 +606,8 @@ fn is_attribute(lang: Language, line: &str) -> bool {
         | Language::TypeScript
         | Language::Tsx
         | Language::JavaScript
-        | Language::Swift => t.starts_with('@'),
+        | Language::Swift
+        | Language::Elixir => t.starts_with('@'),
         _ => false,
     }
 }
@@ -624,10 +646,49 @@ pub fn split_doc(lang: Language, text: &str) -> Option<(String, String)> {
         code.extend_from_slice(&lines[i..]);
         return Some((strip_comment_markers(&doc), code.join("\n")));
     }
-    if lang == Language::Python {
-        return split_docstring(&lines);
+    match lang {
+        Language::Python => split_docstring(&lines),
+        Language::Elixir => split_elixir_doc(&lines),
+        _ => None,
     }
-    None
+}
+
+/// The `@doc "..."` or `@doc """ ... """` attribute (sigils such as `~S"""` included) above an Elixir `def`,
+/// and the text without it; other attributes (`@spec`, `@impl`) stay with the code. `@doc false` is no doc.
+fn split_elixir_doc(lines: &[&str]) -> Option<(String, String)> {
+    let at = lines.iter().take(12).position(|l| {
+        let t = l.trim_start();
+        t.starts_with("@doc ") || t.starts_with("@doc\t")
+    })?;
+    // Only attributes and comments may come before it: a `@doc` further into a module is its function's.
+    let preamble = |l: &&str| {
+        let t = l.trim_start();
+        t.is_empty() || t.starts_with('@') || t.starts_with('#')
+    };
+    if !lines[..at].iter().all(preamble) {
+        return None;
+    }
+    let value = lines[at].trim_start()["@doc".len()..].trim();
+    let value = value
+        .strip_prefix("~S")
+        .or_else(|| value.strip_prefix("~s"))
+        .unwrap_or(value);
+    let (doc, last) = if let Some(rest) = value.strip_prefix("\"\"\"") {
+        let rest = rest.trim();
+        if !rest.is_empty() {
+            return None;
+        }
+        let end = (at + 1..lines.len()).find(|&j| lines[j].trim_start().starts_with("\"\"\""))?;
+        let doc: Vec<&str> = lines[at + 1..end].iter().map(|l| l.trim()).collect();
+        (doc.join("\n"), end)
+    } else if let Some(rest) = value.strip_prefix('"') {
+        (rest.strip_suffix('"')?.replace("\\\"", "\""), at)
+    } else {
+        return None;
+    };
+    let mut code: Vec<&str> = lines[..at].to_vec();
+    code.extend_from_slice(&lines[last + 1..]);
+    Some((doc, code.join("\n")))
 }
 
 /// The docstring after a Python `def`/`class` header, and the text without it.
@@ -837,6 +898,32 @@ mod tests {
         let (doc, code) = split_doc(Language::Python, text).unwrap();
         assert_eq!(doc, "Load the settings\nfrom disk.");
         assert_eq!(code, "def load(path):\n    return open(path).read()");
+    }
+
+    #[test]
+    fn elixir_doc_attributes_are_split_from_the_code() {
+        let text = "  @doc \"\"\"\n  Says hello to `name`.\n\n  ## Examples\n  \"\"\"\n  @spec hello(String.t()) :: String.t()\n  def hello(name) do\n    \"hi \" <> name\n  end";
+        let (doc, code) = split_doc(Language::Elixir, text).unwrap();
+        assert_eq!(doc, "Says hello to `name`.\n\n## Examples");
+        assert_eq!(
+            code,
+            "  @spec hello(String.t()) :: String.t()\n  def hello(name) do\n    \"hi \" <> name\n  end"
+        );
+        let (doc, code) =
+            split_doc(Language::Elixir, "@doc \"Says \\\"hi\\\".\"\ndef hi, do: 1").unwrap();
+        assert_eq!(doc, "Says \"hi\".");
+        assert_eq!(code, "def hi, do: 1");
+        assert_eq!(
+            split_doc(Language::Elixir, "@doc false\ndef hidden, do: 1"),
+            None
+        );
+        assert_eq!(split_doc(Language::Elixir, "def plain, do: 1"), None);
+        let module = "defmodule A do\n  @doc \"Says hello to you.\"\n  def hello, do: 1\nend";
+        assert_eq!(
+            split_doc(Language::Elixir, module),
+            None,
+            "a function's doc is not its module's"
+        );
     }
 
     #[test]

@@ -56,6 +56,21 @@ const UTIL_PY: &str = r#"def slugify(title):
     return "-".join(w for w in words if w.isalnum())
 "#;
 
+const MAILER_EX: &str = r#"defmodule Demo.Mailer do
+  @moduledoc "Sends mail."
+
+  @doc """
+  Delivers the message to every recipient, retrying failed connections twice.
+  """
+  @spec deliver(map()) :: :ok | {:error, term()}
+  def deliver(message) do
+    Enum.each(message.to, &send_one(&1, message))
+  end
+
+  defp send_one(to, message), do: {to, message}
+end
+"#;
+
 const README: &str = "# demo\n\n## Configuration\n\nCall `parse_config` with the path of your settings file; it reads the \
                       file and returns the settings, or an error that names the unknown key.\n";
 
@@ -67,6 +82,8 @@ fn fixture(root: &Path) {
     std::fs::write(demo.join("tests/config.rs"), TESTS_RS).unwrap();
     std::fs::write(demo.join("util.py"), UTIL_PY).unwrap();
     std::fs::write(demo.join("README.md"), README).unwrap();
+    std::fs::create_dir_all(demo.join("lib")).unwrap();
+    std::fs::write(demo.join("lib/mailer.ex"), MAILER_EX).unwrap();
     // An evaluation project: never read.
     let tokio = root.join("tokio-1.40.0").join("src");
     std::fs::create_dir_all(&tokio).unwrap();
@@ -135,6 +152,26 @@ fn extract_pairs_docs_tests_and_readme_sections_with_their_code() {
         "Turn a page title into a lowercase URL slug with dashes."
     );
     assert!(!py.positive.contains("\"\"\""), "{}", py.positive);
+
+    let ex = pairs
+        .iter()
+        .find(|p| p.language == "elixir")
+        .expect("the @doc pair");
+    assert_eq!(
+        ex.anchor,
+        "Delivers the message to every recipient, retrying failed connections twice."
+    );
+    assert!(!ex.positive.contains("@doc"), "{}", ex.positive);
+    assert!(
+        ex.positive.contains("@spec deliver(map())"),
+        "{}",
+        ex.positive
+    );
+    assert!(
+        ex.positive.contains("def deliver(message) do"),
+        "{}",
+        ex.positive
+    );
 
     // "Gets the name." on `get_name` says nothing the name does not.
     assert!(!pairs.iter().any(|p| p.anchor.contains("Gets the name")));
