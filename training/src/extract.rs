@@ -330,9 +330,8 @@ fn extract_repo(
             loop {
                 if first > 1 && is_doc_or_attribute(language, line(first - 1)) {
                     first -= 1;
-                } else if let Some(open) = (language == Language::Elixir)
-                    .then(|| heredoc_attribute_start(first, &line))
-                    .flatten()
+                } else if language == Language::Elixir
+                    && let Some(open) = heredoc_attribute_start(first, &line)
                 {
                     first = open;
                 } else {
