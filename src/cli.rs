@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunk::ChunkKind;
 use crate::config::IndexConfig;
-use crate::embed::{EmbedOptions, Embedder, load_model};
+use crate::embed::{EmbedOptions, Embedder, load_model, load_model_source};
 use crate::index::{OpenOptions, Phase, Progress, Workspace};
 use crate::query::{SearchHit, SearchRequest, SearchResponse};
 use crate::search::{Mode, RankConfig};
@@ -41,6 +41,13 @@ enum Command {
     /// Run the language server on stdin/stdout.
     #[cfg(feature = "lsp")]
     Lsp(crate::lsp::LspArgs),
+    /// Print a shell completion script (e.g. `sg completions bash > ~/.local/share/bash-completion/completions/sg`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `sg man | man -l -`).
+    Man,
 }
 
 /// Options shared by every command that opens an index.
@@ -77,11 +84,39 @@ pub struct CommonArgs {
     pub fast_model: Option<PathBuf>,
 }
 
+/// The workspace a command works on: a folder given as an argument or with `--root`, or else the one that holds
+/// the current folder (found like git finds a repository: the nearest folder above with `.git` or an index).
+#[derive(Args, Debug, Clone, Default)]
+struct RootArgs {
+    /// The workspace folder (default: the workspace that holds the current folder).
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+    /// The workspace folder, as an option (same as PATH).
+    #[arg(long, value_name = "PATH", conflicts_with = "path")]
+    root: Option<PathBuf>,
+}
+
+/// Finds the workspace: an explicit folder as given, otherwise the one holding the current folder.
+fn resolve_root(explicit: Option<&Path>, common: &CommonArgs) -> Result<crate::root::FoundRoot> {
+    match explicit {
+        Some(p) => Ok(crate::root::FoundRoot {
+            root: p.to_path_buf(),
+            subfolder: String::new(),
+        }),
+        None => {
+            let base = common
+                .index_dir
+                .is_none()
+                .then(crate::index::default_base_dir);
+            crate::root::find_root(Path::new("."), base.as_deref())
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct IndexArgs {
-    /// The folder to index.
-    #[arg(default_value = ".")]
-    path: PathBuf,
+    #[command(flatten)]
+    root: RootArgs,
     #[command(flatten)]
     common: CommonArgs,
     /// Print a JSON summary.
@@ -90,6 +125,9 @@ struct IndexArgs {
     /// If another process is writing the index, wait up to this many seconds for it to finish.
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     wait: u64,
+    /// Run as the one background indexer of this workspace: exit at once if another one runs.
+    #[arg(long, hide = true)]
+    background: bool,
 }
 
 #[derive(Args, Debug)]
@@ -97,9 +135,10 @@ struct SearchArgs {
     /// What to look for, in words or by name.
     #[arg(required_unless_present = "batch")]
     query: Option<String>,
-    /// The workspace folder.
-    #[arg(long, default_value = ".")]
-    root: PathBuf,
+    /// The workspace folder (default: the workspace that holds the current folder; from a subfolder, results
+    /// are kept inside it unless `--path` is given).
+    #[arg(long, value_name = "PATH")]
+    root: Option<PathBuf>,
     /// Number of results.
     #[arg(short = 'n', long, default_value_t = 10)]
     limit: usize,
@@ -130,9 +169,8 @@ struct SearchArgs {
 
 #[derive(Args, Debug)]
 struct StatusArgs {
-    /// The workspace folder.
-    #[arg(default_value = ".")]
-    root: PathBuf,
+    #[command(flatten)]
+    root: RootArgs,
     #[command(flatten)]
     common: CommonArgs,
     /// Print JSON.
@@ -154,8 +192,9 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
 }
 
 /// Loads the embedding model, BERT or static as its manifest says: the given folder (an error if it fails) or
-/// the shipped default (a warning and lexical-only search if it is missing). `max_tokens` overrides the
-/// manifest's limit on word pieces per chunk (it is part of the model fingerprint: changing it re-embeds everything).
+/// the default (`$SG_MODEL_PATH`, else the model compiled into the binary; a warning and lexical-only search if
+/// there is none). `max_tokens` overrides the manifest's limit on word pieces per chunk (it is part of the model
+/// fingerprint: changing it re-embeds everything).
 pub fn load_embedder(
     model_path: Option<&Path>,
     threads: Option<usize>,
@@ -172,8 +211,8 @@ pub fn load_embedder(
                 .with_context(|| format!("cannot load model {}", p.display()))?;
             Ok(Some(e))
         }
-        None => match crate::embed::default_model_dir() {
-            Some(dir) => match load_model(&dir, &opts) {
+        None => match crate::embed::default_model_source() {
+            Some(src) => match load_model_source(&src, &opts) {
                 Ok(e) => Ok(Some(e)),
                 Err(err) => {
                     tracing::warn!("cannot load the default model ({err:#}); lexical search only");
@@ -197,8 +236,8 @@ pub fn load_fast_embedder(path: Option<&Path>) -> Result<Option<Arc<dyn Embedder
             crate::embed::load_model(p, &EmbedOptions::default())
                 .with_context(|| format!("cannot load the fast model {}", p.display()))?,
         )),
-        None => match crate::embed::default_fast_model_dir() {
-            Some(dir) => match crate::embed::load_model(&dir, &EmbedOptions::default()) {
+        None => match crate::embed::default_fast_model_source() {
+            Some(src) => match load_model_source(&src, &EmbedOptions::default()) {
                 Ok(e) => Ok(Some(e)),
                 Err(err) => {
                     tracing::warn!("cannot load the shipped fast model ({err:#}); no fast tier");
@@ -227,6 +266,35 @@ impl CommonArgs {
             code_only: self.code_only,
             embed: !self.no_embed,
             ..IndexConfig::default()
+        }
+    }
+
+    /// Where the main model comes from, for `sg status`: a folder, `built-in <name>`, or `none`.
+    pub fn model_source(&self) -> String {
+        if self.no_embed {
+            return "none".into();
+        }
+        match &self.model_path {
+            Some(p) => p.display().to_string(),
+            None => crate::embed::default_model_source()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "none".into()),
+        }
+    }
+
+    /// The index folder these options give the workspace at `root`.
+    pub fn index_dir_of(&self, root: &Path) -> Result<PathBuf> {
+        match &self.index_dir {
+            Some(d) => Ok(d.clone()),
+            None => {
+                let canonical = root
+                    .canonicalize()
+                    .with_context(|| format!("cannot open workspace {}", root.display()))?;
+                Ok(crate::index::index_dir_for(
+                    &crate::index::default_base_dir(),
+                    &canonical,
+                ))
+            }
         }
     }
 
@@ -405,14 +473,48 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Eval(a) => crate::eval::run(a),
         #[cfg(feature = "lsp")]
         Command::Lsp(a) => crate::lsp::run(a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "sg", &mut std::io::stdout().lock());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout().lock())?;
+            Ok(0)
+        }
     }
+}
+
+/// Whether to colour a stream: only a terminal, and never when `NO_COLOR` is set to anything non-empty
+/// (<https://no-color.org>).
+pub fn use_color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn cmd_index(a: IndexArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let deadline = t + Duration::from_secs(a.wait);
+    let found = resolve_root(
+        a.root
+            .path
+            .as_ref()
+            .or(a.root.root.as_ref())
+            .map(PathBuf::as_path),
+        &a.common,
+    )?;
+    let _background = if a.background {
+        match crate::background::BackgroundLock::try_acquire(&a.common.index_dir_of(&found.root)?)?
+        {
+            Some(lock) => Some(lock),
+            // Another background indexer has this workspace: nothing to do.
+            None => return Ok(0),
+        }
+    } else {
+        None
+    };
     let ws = loop {
-        let ws = a.common.open(&a.path)?;
+        let ws = a.common.open(&found.root)?;
         if ws.is_writable() || std::time::Instant::now() >= deadline {
             break ws;
         }
@@ -468,31 +570,60 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
 /// Pending embeddings are computed inline by `sg search` only up to this many chunks.
 const INLINE_EMBED_LIMIT: u64 = 256;
 
-/// Brings the index up to date before a search: the scan always (seconds); embeddings inline when few
-/// are missing, otherwise in a background `sg index` so that this search answers at once from what is
-/// there. Returns a note for the user when embeddings are still being computed.
+/// Brings the index up to date before a search: the scan always (seconds) unless `--no-update`; embeddings
+/// inline when few are missing, otherwise in one background `sg index` per workspace, so that this search
+/// answers at once from what is there. Returns a note for the user when embeddings are still being computed.
 fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Result<Option<String>> {
-    if !ws.is_writable() {
-        return Ok(None);
-    }
-    if update || !ws.is_scanned()? {
+    let writable = ws.is_writable();
+    if writable && (update || !ws.is_scanned()?) {
         ws.scan(&Bar::new())?;
     }
-    let st = ws.status()?;
-    let missing = st.chunks.saturating_sub(st.embedded);
-    if !ws.config().embed || ws.embedder().is_none() || missing == 0 {
+    if !ws.config().embed || ws.embedder().is_none() {
         return Ok(None);
     }
-    if missing <= INLINE_EMBED_LIMIT || std::env::var_os("SG_NO_BACKGROUND").is_some() {
+    // Cached vectors are picked up first: only what no cache holds is pending.
+    let missing = ws.pending_count()?;
+    if missing == 0 {
+        return Ok(None);
+    }
+    let chunks = ws.status()?.chunks;
+    let pending = format!("{missing} of {chunks} chunks are not embedded yet");
+    if let Some(pid) = crate::background::BackgroundLock::holder(ws.index_dir()) {
+        return Ok(Some(format!(
+            "{pending}; the background `sg index` (pid {pid}) is embedding them, so semantic results improve \
+             over the next minutes"
+        )));
+    }
+    if !writable {
+        return Ok(Some(format!(
+            "{pending}; another sg process is writing this index"
+        )));
+    }
+    if !update {
+        return Ok(Some(format!(
+            "{pending} (`sg index` embeds them); semantic results cover the rest"
+        )));
+    }
+    if missing as u64 <= INLINE_EMBED_LIMIT || std::env::var_os("SG_NO_BACKGROUND").is_some() {
         ws.embed_pending(&Bar::new())?;
         return Ok(None);
     }
     let exe = std::env::current_exe()?;
     let mut cmd = std::process::Command::new(exe);
-    cmd.arg("index").arg("--wait").arg("300").arg(ws.root());
+    cmd.arg("index")
+        .arg("--background")
+        .arg("--wait")
+        .arg("300");
+    cmd.arg("--root").arg(ws.root());
     cmd.arg("--index-dir").arg(ws.index_dir());
     if let Some(m) = &common.model_path {
         cmd.arg("--model-path").arg(m);
+    }
+    if let Some(m) = &common.fast_model {
+        cmd.arg("--fast-model").arg(m);
+    }
+    if let Some(n) = common.max_tokens {
+        cmd.arg("--max-tokens").arg(n.to_string());
     }
     for g in &common.exclude {
         cmd.arg("--exclude").arg(g);
@@ -507,9 +638,8 @@ fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Resu
         .stderr(std::process::Stdio::null());
     let child = cmd.spawn().context("cannot start the background indexer")?;
     Ok(Some(format!(
-        "{missing} of {} chunks are not embedded yet; a background `sg index` (pid {}) is embedding them, \
-         so semantic results improve over the next minutes",
-        st.chunks,
+        "{pending}; a background `sg index` (pid {}) is embedding them, so semantic results improve over the \
+         next minutes",
         child.id()
     )))
 }
@@ -540,14 +670,26 @@ fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
 }
 
 fn cmd_search(a: SearchArgs) -> Result<i32> {
-    let ws = a.common.open(&a.root)?;
-    let pending_note = prepare_for_search(&ws, &a.common, !a.no_update)?;
+    let found = resolve_root(a.root.as_deref(), &a.common)?;
+    // A lexical search needs no model: none is loaded.
+    let mut common = a.common.clone();
+    if a.mode == Mode::Lexical && a.batch.is_none() {
+        common.no_embed = true;
+    }
+    let ws = common.open(&found.root)?;
+    let pending_note = prepare_for_search(&ws, &common, !a.no_update)?;
+    let mut paths = a.paths.clone();
+    if paths.is_empty()
+        && let Some(glob) = found.subfolder_glob()
+    {
+        paths.push(glob);
+    }
     let rank = RankConfig::default();
     let base = SearchRequest {
         query: String::new(),
         limit: a.limit,
         mode: a.mode,
-        paths: a.paths.clone(),
+        paths,
         languages: a.languages.clone(),
         kinds: a.kinds.clone(),
         context: Default::default(),
@@ -591,7 +733,7 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
     if a.json {
         writeln!(std::io::stdout().lock(), "{}", to_json(&req.query, &r))?;
     } else {
-        print_human(&r, std::io::stdout().is_terminal())?;
+        print_human(&r, use_color(std::io::stdout().is_terminal()))?;
         if let Some(note) = &r.note {
             eprintln!("note: {note}");
         }
@@ -600,7 +742,15 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
 }
 
 fn cmd_status(a: StatusArgs) -> Result<i32> {
-    let ws = a.common.open(&a.root)?;
+    let found = resolve_root(
+        a.root
+            .path
+            .as_ref()
+            .or(a.root.root.as_ref())
+            .map(PathBuf::as_path),
+        &a.common,
+    )?;
+    let ws = a.common.open(&found.root)?;
     let st = ws.status()?;
     let ann = ws.ann_status()?;
     let model = ws
@@ -618,6 +768,7 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
             "files": st.files, "chunks": st.chunks, "embedded": st.embedded,
             "embedded_fast": st.embedded_fast, "fast_model": fast,
             "scanned": ws.is_scanned()?, "writable": st.writable, "model": model,
+            "model_source": a.common.model_source(),
         });
         if let Some(a) = ann {
             v["ann"] = serde_json::json!({
@@ -633,12 +784,13 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
         };
         writeln!(
             std::io::stdout().lock(),
-            "root:     {}\nindex:    {}\nfiles:    {}\nchunks:   {}\nembedded: {} ({pct:.1}%)\nmodel:    {model}\nwritable: {}",
+            "root:     {}\nindex:    {}\nfiles:    {}\nchunks:   {}\nembedded: {} ({pct:.1}%)\nmodel:    {model}, from {}\nwritable: {}",
             ws.root().display(),
             ws.index_dir().display(),
             st.files,
             st.chunks,
             st.embedded,
+            a.common.model_source(),
             st.writable
         )?;
         if ws.fast_embedder().is_some() {

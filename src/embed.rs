@@ -32,6 +32,7 @@ use tokenizers::{
 };
 
 use crate::ids::ModelFingerprint;
+use crate::models::ModelSource;
 
 /// File name of the weights inside a model folder.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -199,13 +200,21 @@ impl ModelManifest {
 
     /// Reads `dir/manifest.json`, or infers the manifest from `dir/config.json` when there is none.
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
-        let path = dir.join(MANIFEST_FILE);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Self::from_json(&text).with_context(|| format!("invalid {}", path.display()))
-        } else {
+        Self::load_source(&ModelSource::dir(dir))
+    }
+
+    /// Reads the source's `manifest.json`, or, for a folder without one, infers it from `config.json`.
+    pub fn load_source(src: &ModelSource) -> anyhow::Result<Self> {
+        if src.has(MANIFEST_FILE) {
+            let bytes = src.read(MANIFEST_FILE)?;
+            let text = std::str::from_utf8(&bytes)
+                .with_context(|| format!("invalid {}", src.describe(MANIFEST_FILE)))?;
+            Self::from_json(text)
+                .with_context(|| format!("invalid {}", src.describe(MANIFEST_FILE)))
+        } else if let Some(dir) = src.as_dir() {
             Self::infer(dir)
+        } else {
+            bail!("model file missing: {}", src.describe(MANIFEST_FILE))
         }
     }
 
@@ -347,6 +356,33 @@ pub fn default_model_dir() -> Option<PathBuf> {
 /// Folder name of the fast (static) model shipped in the repository, if one is.
 pub const DEFAULT_FAST_MODEL_NAME: &str = "sg-static-minilm";
 
+/// The default transformer: `$SG_MODEL_PATH` when set, else the model compiled into the binary, else the first
+/// shipped folder found like [`default_model_dir`]'s.
+pub fn default_model_source() -> Option<ModelSource> {
+    if let Some(path) = std::env::var_os(MODEL_PATH_ENV) {
+        let path = PathBuf::from(path);
+        if path.is_dir() {
+            return Some(ModelSource::Dir(path));
+        }
+        tracing::warn!(target: "sg::embed", path = %path.display(), "{MODEL_PATH_ENV} is not a folder; ignoring it");
+    }
+    crate::models::builtin_model()
+        .map(ModelSource::Builtin)
+        .or_else(|| {
+            shipped_model_candidates(DEFAULT_MODEL_NAME)
+                .into_iter()
+                .find(|p| p.is_dir())
+                .map(ModelSource::Dir)
+        })
+}
+
+/// The default fast model: the one compiled into the binary, else the shipped folder.
+pub fn default_fast_model_source() -> Option<ModelSource> {
+    crate::models::builtin_fast_model()
+        .map(ModelSource::Builtin)
+        .or_else(|| default_fast_model_dir().map(ModelSource::Dir))
+}
+
 /// The shipped fast model's folder, found like [`default_model_dir`]'s (without the environment variable).
 pub fn default_fast_model_dir() -> Option<PathBuf> {
     shipped_model_candidates(DEFAULT_FAST_MODEL_NAME)
@@ -373,6 +409,23 @@ fn shipped_model_candidates(name: &str) -> Vec<PathBuf> {
     candidates
 }
 
+/// Loads a model from any source (see [`load_model`]).
+pub fn load_model_source(
+    src: &ModelSource,
+    opts: &EmbedOptions,
+) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
+    src.check_exists()?;
+    let kind = if src.has(MANIFEST_FILE) {
+        ModelManifest::load_source(src)?.model_kind()?
+    } else {
+        ModelKind::Bert
+    };
+    Ok(match kind {
+        ModelKind::Bert => std::sync::Arc::new(BertEmbedder::load_source(src, opts)?),
+        ModelKind::Static => std::sync::Arc::new(StaticEmbedder::load_source(src, opts)?),
+    })
+}
+
 fn read_required(path: &Path) -> anyhow::Result<Vec<u8>> {
     if !path.is_file() {
         bail!("model file missing: {}", path.display());
@@ -394,35 +447,40 @@ pub fn read_tokenizer(path: &Path) -> anyhow::Result<(Tokenizer, Vec<u8>)> {
     Ok((tokenizer, bytes))
 }
 
+/// [`read_tokenizer`] for a model source's `tokenizer.json`.
+fn read_source_tokenizer(src: &ModelSource) -> anyhow::Result<(Tokenizer, Vec<u8>)> {
+    let bytes = src.read(TOKENIZER_FILE)?.into_owned();
+    let tokenizer = Tokenizer::from_bytes(&bytes)
+        .map_err(to_anyhow)
+        .with_context(|| format!("invalid tokenizer in {}", src.describe(TOKENIZER_FILE)))?;
+    Ok((tokenizer, bytes))
+}
+
 /// Loads the model folder `dir` with the embedder its manifest's `kind` names: [`BertEmbedder`] for `bert` (also
 /// when there is no manifest), [`StaticEmbedder`] for `static`.
 pub fn load_model(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<std::sync::Arc<dyn Embedder>> {
-    if !dir.is_dir() {
-        bail!("model folder not found: {}", dir.display());
-    }
-    let kind = if dir.join(MANIFEST_FILE).is_file() {
-        ModelManifest::load(dir)?.model_kind()?
-    } else {
-        ModelKind::Bert
-    };
-    Ok(match kind {
-        ModelKind::Bert => std::sync::Arc::new(BertEmbedder::load(dir, opts)?),
-        ModelKind::Static => std::sync::Arc::new(StaticEmbedder::load(dir, opts)?),
-    })
+    load_model_source(&ModelSource::dir(dir), opts)
 }
 
 /// SHA-256 from the manifest if it lists `file`, else the blake3 of the file: the digest of a model file that
 /// goes into a fingerprint.
-fn file_digest(manifest: &ModelManifest, dir: &Path, file: &str) -> anyhow::Result<Vec<u8>> {
+fn file_digest(manifest: &ModelManifest, src: &ModelSource, file: &str) -> anyhow::Result<Vec<u8>> {
     if let Some(sha) = manifest.files.get(file) {
         return Ok(sha.clone().into_bytes());
     }
-    let path = dir.join(file);
     let mut hasher = blake3::Hasher::new();
-    let mut f =
-        std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    std::io::copy(&mut f, &mut hasher)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    match src {
+        ModelSource::Dir(dir) => {
+            let path = dir.join(file);
+            let mut f = std::fs::File::open(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            std::io::copy(&mut f, &mut hasher)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        ModelSource::Builtin(_) => {
+            hasher.update(&src.read(file)?);
+        }
+    }
     Ok(hasher.finalize().as_bytes().to_vec())
 }
 
@@ -450,29 +508,33 @@ impl BertEmbedder {
     /// Loads the model folder `dir` (see the module docs). Fails with an error naming the file when one is
     /// missing or unreadable.
     pub fn load(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<Self> {
+        Self::load_source(&ModelSource::dir(dir), opts)
+    }
+
+    /// [`BertEmbedder::load`] from any model source (a folder or a model compiled into the binary).
+    pub fn load_source(src: &ModelSource, opts: &EmbedOptions) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let weights_path = dir.join(WEIGHTS_FILE);
-        let tokenizer_path = dir.join(TOKENIZER_FILE);
-        let config_path = dir.join(CONFIG_FILE);
-        if !dir.is_dir() {
-            bail!("model folder not found: {}", dir.display());
-        }
-        for path in [&config_path, &tokenizer_path, &weights_path] {
-            if !path.is_file() {
-                bail!("model file missing: {}", path.display());
+        src.check_exists()?;
+        for file in [CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE] {
+            if !src.has(file) {
+                bail!("model file missing: {}", src.describe(file));
             }
         }
-        let manifest = ModelManifest::load(dir)?;
+        let manifest = ModelManifest::load_source(src)?;
 
-        let config_bytes = read_required(&config_path)?;
-        let config: BertConfig = serde_json::from_slice(&config_bytes)
-            .with_context(|| format!("invalid BERT configuration in {}", config_path.display()))?;
+        let config_bytes = src.read(CONFIG_FILE)?;
+        let config: BertConfig = serde_json::from_slice(&config_bytes).with_context(|| {
+            format!(
+                "invalid BERT configuration in {}",
+                src.describe(CONFIG_FILE)
+            )
+        })?;
         if config.hidden_size != manifest.dims {
             bail!(
                 "{} says dims {} but {} has hidden_size {}",
                 MANIFEST_FILE,
                 manifest.dims,
-                config_path.display(),
+                src.describe(CONFIG_FILE),
                 config.hidden_size
             );
         }
@@ -483,7 +545,7 @@ impl BertEmbedder {
         };
         let max_tokens = requested.clamp(2, config.max_position_embeddings);
 
-        let (mut tokenizer, tokenizer_bytes) = read_tokenizer(&tokenizer_path)?;
+        let (mut tokenizer, tokenizer_bytes) = read_source_tokenizer(src)?;
         // The file may carry its own padding and truncation (this one pads every input to 128 tokens and cuts at
         // 128). Replace both: right padding to the longest text of a batch, truncation at our token limit.
         let pad_id = tokenizer
@@ -511,24 +573,40 @@ impl BertEmbedder {
             }))
             .map_err(to_anyhow)?;
 
-        // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is converted
-        // to f32 (a fresh allocation) and the mapping is dropped with `vb` at the end of this block. A concurrent
-        // writer truncating the file during those milliseconds is the only hazard, as with any mmap.
         let model = {
-            let vb = unsafe {
-                VarBuilder::from_mmaped_safetensors(&[&weights_path], DType::F32, &Device::Cpu)
+            let weights_name = src.describe(WEIGHTS_FILE);
+            let vb = match src {
+                // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is
+                // converted to f32 (a fresh allocation) and the mapping is dropped with `vb` at the end of this
+                // block. A concurrent writer truncating the file during those milliseconds is the only hazard,
+                // as with any mmap.
+                ModelSource::Dir(dir) => unsafe {
+                    VarBuilder::from_mmaped_safetensors(
+                        &[dir.join(WEIGHTS_FILE)],
+                        DType::F32,
+                        &Device::Cpu,
+                    )
+                },
+                ModelSource::Builtin(m) => {
+                    let bytes = m
+                        .files
+                        .iter()
+                        .find(|(n, _)| *n == WEIGHTS_FILE)
+                        .map(|(_, b)| *b)
+                        .unwrap_or_default();
+                    VarBuilder::from_slice_safetensors(bytes, DType::F32, &Device::Cpu)
+                }
             }
-            .with_context(|| format!("cannot load weights from {}", weights_path.display()))?;
+            .with_context(|| format!("cannot load weights from {weights_name}"))?;
             BertModel::load(vb, &config).with_context(|| {
                 format!(
-                    "weights in {} do not fit {}",
-                    weights_path.display(),
-                    config_path.display()
+                    "weights in {weights_name} do not fit {}",
+                    src.describe(CONFIG_FILE)
                 )
             })?
         };
 
-        let weights_digest = file_digest(&manifest, dir, WEIGHTS_FILE)?;
+        let weights_digest = file_digest(&manifest, src, WEIGHTS_FILE)?;
         let fingerprint = bert_fingerprint(
             &weights_digest,
             &tokenizer_bytes,
@@ -569,7 +647,7 @@ impl BertEmbedder {
         tracing::info!(
             target: "sg::embed",
             model = %manifest.name,
-            dir = %dir.display(),
+            source = %src,
             max_tokens,
             threads,
             fingerprint = %fingerprint,
@@ -785,60 +863,60 @@ impl StaticEmbedder {
     /// tensor `embeddings` of `vocab × dims`, with a row for every id the tokenizer can produce). `opts.max_tokens`
     /// overrides the manifest's token limit; `opts.threads` sizes the pool of [`Embedder::embed_documents`].
     pub fn load(dir: &Path, opts: &EmbedOptions) -> anyhow::Result<Self> {
+        Self::load_source(&ModelSource::dir(dir), opts)
+    }
+
+    /// [`StaticEmbedder::load`] from any model source (a folder or a model compiled into the binary).
+    pub fn load_source(src: &ModelSource, opts: &EmbedOptions) -> anyhow::Result<Self> {
         let started = Instant::now();
-        if !dir.is_dir() {
-            bail!("model folder not found: {}", dir.display());
+        src.check_exists()?;
+        let manifest_name = src.describe(MANIFEST_FILE);
+        if !src.has(MANIFEST_FILE) {
+            bail!("model file missing: {manifest_name}");
         }
-        let manifest_path = dir.join(MANIFEST_FILE);
-        if !manifest_path.is_file() {
-            bail!("model file missing: {}", manifest_path.display());
-        }
-        let manifest = ModelManifest::load(dir)?;
+        let manifest = ModelManifest::load_source(src)?;
         if manifest.model_kind()? != ModelKind::Static {
             bail!(
-                "{} describes a {:?} model, not a static one",
-                manifest_path.display(),
+                "{manifest_name} describes a {:?} model, not a static one",
                 manifest.kind
             );
         }
-        let tokenizer_path = dir.join(TOKENIZER_FILE);
-        let embeddings_path = dir.join(STATIC_EMBEDDINGS_FILE);
-        let (mut tokenizer, tokenizer_bytes) = read_tokenizer(&tokenizer_path)?;
+        let embeddings_name = src.describe(STATIC_EMBEDDINGS_FILE);
+        let (mut tokenizer, tokenizer_bytes) = read_source_tokenizer(src)?;
         tokenizer.with_padding(None);
         tokenizer.with_truncation(None).map_err(to_anyhow)?;
         let fast = AsciiWordPiece::new(&tokenizer_bytes, &tokenizer);
 
-        if !embeddings_path.is_file() {
-            bail!("model file missing: {}", embeddings_path.display());
+        let tensors = match src {
+            ModelSource::Dir(dir) => {
+                let path = dir.join(STATIC_EMBEDDINGS_FILE);
+                if !path.is_file() {
+                    bail!("model file missing: {embeddings_name}");
+                }
+                candle_core::safetensors::load(&path, &Device::Cpu)
+            }
+            ModelSource::Builtin(_) => candle_core::safetensors::load_buffer(
+                &src.read(STATIC_EMBEDDINGS_FILE)?,
+                &Device::Cpu,
+            ),
         }
-        let tensors = candle_core::safetensors::load(&embeddings_path, &Device::Cpu)
-            .with_context(|| format!("cannot load weights from {}", embeddings_path.display()))?;
+        .with_context(|| format!("cannot load weights from {embeddings_name}"))?;
         let table = tensors.get(STATIC_EMBEDDINGS_TENSOR).with_context(|| {
-            format!(
-                "{} has no tensor {STATIC_EMBEDDINGS_TENSOR:?}",
-                embeddings_path.display()
-            )
+            format!("{embeddings_name} has no tensor {STATIC_EMBEDDINGS_TENSOR:?}")
         })?;
         let (vocab, dims) = table.dims2().with_context(|| {
-            format!(
-                "tensor {STATIC_EMBEDDINGS_TENSOR:?} in {} is not a matrix",
-                embeddings_path.display()
-            )
+            format!("tensor {STATIC_EMBEDDINGS_TENSOR:?} in {embeddings_name} is not a matrix")
         })?;
         if dims != manifest.dims {
             bail!(
-                "{} says dims {} but {} holds vectors of {dims}",
+                "{} says dims {} but {embeddings_name} holds vectors of {dims}",
                 MANIFEST_FILE,
                 manifest.dims,
-                embeddings_path.display()
             );
         }
         let needed = tokenizer.get_vocab_size(true);
         if vocab < needed {
-            bail!(
-                "{} has {vocab} rows but the tokenizer has {needed} tokens",
-                embeddings_path.display()
-            );
+            bail!("{embeddings_name} has {vocab} rows but the tokenizer has {needed} tokens");
         }
         let rows = table
             .to_dtype(DType::F32)?
@@ -853,7 +931,7 @@ impl StaticEmbedder {
         .max(1);
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"sg-embed-static-v1\0");
-        hasher.update(&file_digest(&manifest, dir, STATIC_EMBEDDINGS_FILE)?);
+        hasher.update(&file_digest(&manifest, src, STATIC_EMBEDDINGS_FILE)?);
         hasher.update(b"\0");
         hasher.update(blake3::hash(&tokenizer_bytes).as_bytes());
         hasher.update(&(max_tokens as u64).to_le_bytes());
@@ -876,7 +954,7 @@ impl StaticEmbedder {
         tracing::info!(
             target: "sg::embed",
             model = %manifest.name,
-            dir = %dir.display(),
+            source = %src,
             vocab,
             dims,
             max_tokens,

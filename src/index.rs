@@ -16,7 +16,7 @@ use crate::ann::{AnnIndex, AnnStatus, BuildReport};
 use crate::chunk::{self, Chunk};
 use crate::config::IndexConfig;
 use crate::embed::Embedder;
-use crate::ids::{ChunkId, ContentHash, FileId};
+use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::imports::ImportGraph;
 use crate::lexical::{LexDoc, LexicalError, LexicalIndex, LexicalWriter};
 use crate::store::{ChunkRecord, EmbeddingCache, FileRecord, Store, SymbolRecord};
@@ -440,24 +440,55 @@ impl Workspace {
             return Ok(0);
         };
         let have = self.fast_vectors();
+        let t = Instant::now();
         let txn = self.store.read_txn()?;
-        let mut todo: Vec<(ChunkId, String)> = Vec::new();
+        let ctxn = self.cache.read_txn()?;
+        let model = fast.fingerprint();
+        let mut cached: Vec<(ChunkId, Vec<f32>)> = Vec::new();
+        let mut todo: Vec<(ChunkId, String, ContentHash)> = Vec::new();
         self.store.for_each_chunk(&txn, |id, rec| {
-            if !have.contains(id) {
-                todo.push((id, embedding_text(&rec.enclosing, &rec.text)));
+            if have.contains(id) {
+                return Ok(());
+            }
+            match self.cache.get(&ctxn, model, rec.hash)? {
+                Some(v) => cached.push((id, v.into_owned())),
+                None => todo.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash)),
             }
             Ok(())
         })?;
+        drop(ctxn);
         drop(txn);
-        if todo.is_empty() {
-            return Ok(0);
+        let from_cache = cached.len();
+        if !cached.is_empty() {
+            self.insert_fast(fast.dims(), cached.into_iter());
         }
-        let t = Instant::now();
-        let texts: Vec<&str> = todo.iter().map(|(_, t)| t.as_str()).collect();
+        if todo.is_empty() {
+            return Ok(from_cache);
+        }
+        let texts: Vec<&str> = todo.iter().map(|(_, t, _)| t.as_str()).collect();
         let vecs = fast.embed_documents(&texts)?;
-        self.insert_fast(fast.dims(), todo.iter().map(|(id, _)| *id).zip(vecs));
-        tracing::info!(target: "sg::index", "fast tier: embedded {} chunks in {:?}", todo.len(), t.elapsed());
-        Ok(todo.len())
+        self.cache_fast(model, todo.iter().map(|(_, _, h)| *h).zip(&vecs));
+        self.insert_fast(fast.dims(), todo.iter().map(|(id, _, _)| *id).zip(vecs));
+        tracing::info!(target: "sg::index", "fast tier: embedded {} chunks ({from_cache} from the cache) in {:?}", todo.len(), t.elapsed());
+        Ok(todo.len() + from_cache)
+    }
+
+    /// Keeps fast-tier vectors in the embedding cache (under the fast model's fingerprint), so the next process
+    /// reads them instead of tokenising every chunk again. Best effort: a cache that cannot be written (a
+    /// read-only index) only costs that time again.
+    fn cache_fast<'v>(
+        &self,
+        model: ModelFingerprint,
+        items: impl Iterator<Item = (ContentHash, &'v Vec<f32>)>,
+    ) {
+        let items: Vec<(ContentHash, &[f32])> = items.map(|(h, v)| (h, v.as_slice())).collect();
+        // (No writability check here: the caller may hold the writer's lock.)
+        if items.is_empty() {
+            return;
+        }
+        if let Err(err) = self.cache.put_many(model, &items) {
+            tracing::debug!(target: "sg::index", "fast-tier vectors not cached: {err:#}");
+        }
     }
 
     /// Drops the fast-tier vectors of chunks that no longer exist.
@@ -761,6 +792,10 @@ impl Workspace {
                 .collect();
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let vecs = fast.embed_documents(&refs)?;
+            self.cache_fast(
+                fast.fingerprint(),
+                docs.iter().map(|(_, rec, _)| rec.hash).zip(&vecs),
+            );
             self.insert_fast(fast.dims(), docs.iter().map(|(id, _, _)| *id).zip(vecs));
         }
         if !dropped.is_empty() {
@@ -924,6 +959,12 @@ impl Workspace {
             }
         }
         Ok(out)
+    }
+
+    /// How many chunks still wait for the main model, after picking up every vector the cache already has
+    /// (0 without a model).
+    pub fn pending_count(&self) -> Result<usize> {
+        Ok(self.pending_embeddings()?.len())
     }
 
     /// Embeds every chunk that has no vector yet, in batches written to the cache as they finish (a

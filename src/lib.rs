@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod ann;
+pub mod background;
 pub mod chunk;
 pub mod cli;
 pub mod config;
@@ -15,7 +16,9 @@ pub mod index;
 pub mod lexical;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+pub mod models;
 pub mod query;
+pub mod root;
 pub mod search;
 pub mod store;
 pub mod symbols;

@@ -1,5 +1,6 @@
 //! The `sg` binary: sets up logging on stderr (stdout may be the LSP pipe) and runs the CLI.
 
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use clap::Parser;
@@ -30,6 +31,7 @@ fn main() {
         other => {
             tracing_subscriber::fmt()
                 .with_env_filter(filter())
+                .with_ansi(sg::cli::use_color(std::io::stderr().is_terminal()))
                 .with_writer(std::io::stderr)
                 .with_target(false)
                 .init();

@@ -306,6 +306,28 @@ impl Workspace {
         Ok(())
     }
 
+    /// The cosine similarity of the query's nearest chunk and the floor it must reach: in the main model's
+    /// space when it has vectors, else in the fast tier's. `None` without vectors or when embedding fails.
+    fn nearest_similarity(
+        &self,
+        query: &str,
+        vectors: &VectorSet,
+        fast_vectors: &VectorSet,
+        rank_cfg: &RankConfig,
+    ) -> Option<(f32, f32)> {
+        let (model, vs, floor) = match (self.embedder(), self.fast_embedder()) {
+            (Some(m), _) if !vectors.is_empty() => (m, vectors, rank_cfg.min_similarity),
+            (_, Some(f)) if !fast_vectors.is_empty() => {
+                (f, fast_vectors, rank_cfg.min_fast_similarity)
+            }
+            _ => return None,
+        };
+        // The query's vector was just computed: the embedder's query cache answers this call.
+        let q = model.embed_query(query).ok()?;
+        let (top, _, _) = vs.top_k_with_stats(&q, 1);
+        top.first().map(|(_, s)| (*s, floor))
+    }
+
     /// Runs a search on the current state of the index.
     pub fn search(&self, req: &SearchRequest, rank_cfg: &RankConfig) -> Result<SearchResponse> {
         let t = Instant::now();
@@ -383,9 +405,23 @@ impl Workspace {
                 ),
             }
         };
-        let (lexical, (semantic, sem_note)) = rayon::join(run_lexical, run_semantic);
+        let (lexical, (mut semantic, sem_note)) = rayon::join(run_lexical, run_semantic);
         let lexical = lexical?;
         note = note.or(sem_note);
+        // Nothing shares a word with the query: the semantic neighbours alone answer, and only when the
+        // nearest is close enough in meaning (a query of nonsense has nearest neighbours too).
+        if lexical.is_empty()
+            && !semantic.is_empty()
+            && let Some((best, floor)) =
+                self.nearest_similarity(&req.query, &vectors, &fast_vectors, rank_cfg)
+            && best < floor
+        {
+            semantic.clear();
+            note = Some(format!(
+                "nothing in the index shares a word with the query or is close to it in meaning \
+                 (nearest similarity {best:.2}, at least {floor:.2} needed)"
+            ));
+        }
         if mode == Mode::Hybrid && semantic.is_empty() {
             mode = Mode::Lexical;
         }

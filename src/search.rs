@@ -117,6 +117,15 @@ pub struct RankConfig {
     /// Chosen on the benchmark (hybrid NDCG@10, MiniLM at 128 word pieces): 0 / 0.3 / 0.5 / 0.65 / 0.8 /
     /// 1.0 / 1.2 gave 0.8171 / 0.8217 / 0.8237 / 0.8263 / 0.8249 / 0.8256 / 0.8235.
     pub fast_blend: f32,
+    /// When no chunk shares a word with the query, the semantic neighbours alone answer it, and only if the
+    /// nearest one's cosine similarity (main model) reaches this; below it nothing relevant was found (the
+    /// CLI exits 1). Measured on this repository with the shipped model: off-topic and nonsense queries
+    /// 0.14–0.27 (one outlier, `zzzz`, 0.42), queries about its code 0.39–0.67.
+    pub min_similarity: f32,
+    /// The same floor for the fast tier's cosine, used while the main model has no vectors. The static model
+    /// separates less well (off-topic 0.27–0.54, on-topic 0.46–0.71), so this floor only drops the clearest
+    /// misses.
+    pub min_fast_similarity: f32,
 }
 
 impl RankConfig {
@@ -139,6 +148,8 @@ impl RankConfig {
             "lexical_floor" => &mut self.lexical_floor,
             "semantic_floor" => &mut self.semantic_floor,
             "fast_blend" => &mut self.fast_blend,
+            "min_similarity" => &mut self.min_similarity,
+            "min_fast_similarity" => &mut self.min_fast_similarity,
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -165,6 +176,8 @@ impl Default for RankConfig {
             lexical_floor: 0.0,
             semantic_floor: 1.0,
             fast_blend: 0.7,
+            min_similarity: 0.3,
+            min_fast_similarity: 0.45,
         }
     }
 }

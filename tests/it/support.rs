@@ -93,3 +93,10 @@ pub fn real_model() -> Arc<dyn Embedder> {
         })
         .clone()
 }
+
+/// Says on the real stderr (not the test harness's captured output, so it shows for a passing test) that a
+/// test was skipped and why.
+pub fn say_skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "test {test}: skipped: {why}");
+}

@@ -83,7 +83,7 @@ pub struct DistillArgs {
     /// Model name in the manifest (default: `<source name>-static-<dims>`).
     #[arg(long)]
     pub name: Option<String>,
-    /// The training exclusion list (default: ../shared/bench/training-exclude.txt next to the repository).
+    /// The training exclusion list (default: `training/exclude.txt`).
     #[arg(long, default_value_os_t = exclude::default_list_path())]
     pub exclude_list: PathBuf,
     /// Extra globs to leave out of the corpus (gitignore syntax, relative to each corpus folder).

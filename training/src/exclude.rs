@@ -1,7 +1,8 @@
 //! The training exclusion list: projects whose code is (or may be) used to evaluate sg and so must never be
 //! training data.
 //!
-//! The list (`../shared/bench/training-exclude.txt` next to the repository) has one project per line: its
+//! The list (`training/exclude.txt` in the repository, kept equal to the public benchmark's own list, which
+//! a test checks when the benchmark sits beside the repository) has one project per line: its
 //! name, then optionally its GitHub `owner/name`; `#` starts a comment. A corpus folder is refused when its
 //! final path component, compared case-insensitively and without a trailing `-<version>` (as in a cargo
 //! registry's `tokio-1.48.0` or an unpacked `Django-5.0`), equals a listed project name or the name part of a
@@ -12,14 +13,20 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// Where the list lives relative to this crate's folder (the repository's `training/`).
+/// The list this crate ships (`training/exclude.txt`).
 pub fn default_list_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("exclude.txt")
+}
+
+/// The benchmark's own list, when the benchmark folder (`../shared`) sits beside the repository.
+pub fn benchmark_list_path() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("..")
         .join("shared")
         .join("bench")
-        .join("training-exclude.txt")
+        .join("training-exclude.txt");
+    path.is_file().then_some(path)
 }
 
 /// The parsed exclusion list.
@@ -153,6 +160,30 @@ mod tests {
             list.check_corpus(Path::new(folder))
                 .unwrap_or_else(|e| panic!("{folder}: {e}"));
         }
+    }
+
+    /// The shipped list must refuse every project the benchmark's own list names (checked only where the
+    /// benchmark is present).
+    #[test]
+    fn the_shipped_list_covers_the_benchmark_list() {
+        let Some(bench) = benchmark_list_path() else {
+            use std::io::Write;
+            // Straight to stderr, so the harness shows it for a passing test.
+            let _ = writeln!(
+                std::io::stderr(),
+                "test the_shipped_list_covers_the_benchmark_list: skipped: the benchmark's list (../shared) is not beside the repository"
+            );
+            return;
+        };
+        let ours = ExclusionList::load(&default_list_path()).unwrap();
+        let theirs = std::fs::read_to_string(&bench).unwrap();
+        let theirs = ExclusionList::parse(&theirs);
+        let missing: Vec<&String> = theirs
+            .names
+            .keys()
+            .filter(|n| ours.matches(n).is_none())
+            .collect();
+        assert!(missing.is_empty(), "training/exclude.txt lacks {missing:?}");
     }
 
     #[test]
