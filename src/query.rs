@@ -340,20 +340,21 @@ impl Workspace {
         // The two retrievers run side by side: the query embedding dominates a hybrid search's time.
         let vectors = self.vectors();
         let run_lexical = || -> Result<Vec<(ChunkId, f32)>> {
-            if mode == Mode::Semantic {
-                return Ok(Vec::new());
-            }
+            // A semantic search asks the lexical index only whether any chunk shares a word with the query.
+            let limit = if mode == Mode::Semantic { 1 } else { k };
             let mut hits: Vec<(ChunkId, f32)> = self
                 .lexical()
                 .searcher()
                 .search(&LexQuery {
                     text: &req.query,
-                    limit: k,
+                    limit,
                 })?
                 .into_iter()
                 .map(|h| (ChunkId(h.chunk_id), h.score))
                 .collect();
-            self.add_definitions(&req.query, &mut hits)?;
+            if mode != Mode::Semantic {
+                self.add_definitions(&req.query, &mut hits)?;
+            }
             Ok(hits)
         };
         let fast_vectors = self.fast_vectors();
@@ -406,11 +407,15 @@ impl Workspace {
             }
         };
         let (lexical, (mut semantic, sem_note)) = rayon::join(run_lexical, run_semantic);
-        let lexical = lexical?;
+        let mut lexical = lexical?;
+        let shares_a_word = !lexical.is_empty();
+        if mode == Mode::Semantic {
+            lexical.clear();
+        }
         note = note.or(sem_note);
         // Nothing shares a word with the query: the semantic neighbours alone answer, and only when the
         // nearest is close enough in meaning (a query of nonsense has nearest neighbours too).
-        if lexical.is_empty()
+        if !shares_a_word
             && !semantic.is_empty()
             && let Some((best, floor)) =
                 self.nearest_similarity(&req.query, &vectors, &fast_vectors, rank_cfg)
