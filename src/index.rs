@@ -454,7 +454,9 @@ impl Workspace {
     ) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
         let lmdb = dir.join(Part::Store.folder());
         let opened = Store::open(&lmdb, access).and_then(|(s, reset)| {
-            s.verify()?;
+            let t = Instant::now();
+            let chunks = s.verify()?;
+            tracing::debug!(target: "sg::index", "verified the store: {chunks} chunks in {:?}", t.elapsed());
             Ok((s, reset))
         });
         let (store, mut rebuild) = match opened {

@@ -10,6 +10,11 @@
 //! when the file is short, the free-page tree is walked (again with `pread`) and the check passes
 //! only if every missing page is free.
 //!
+//! Damage inside the file can send LMDB out of it too (a node whose size or page number is garbage).
+//! [`walk_records`] therefore reads a whole environment the same way, checking each page it follows,
+//! and hands every record to the caller: after it passes, the snapshot it read can be followed
+//! through the map without leaving the file.
+//!
 //! The layout read here is LMDB's on-disk format version 1 as built by `lmdb-master-sys` (64-bit
 //! page numbers, no `MDB_VL32`, `PAGEBASE` 0), in the host's byte order. On other targets the check
 //! is skipped.
@@ -63,6 +68,33 @@ pub fn check_data_file(dir: &Path) -> std::io::Result<Result<(), Damage>> {
     }))
 }
 
+/// What [`walk_records`] calls with each record: (database name, key, value); an error stops the
+/// walk and is reported as damage.
+pub type RecordFn<'a> = dyn FnMut(&[u8], &[u8], &[u8]) -> Result<(), String> + 'a;
+
+/// Reads every record of every named database in `dir/data.mdb` with `pread`, checking the
+/// structure on the way (each page's number, its kind, its node offsets and sizes, overflow runs
+/// inside the file, no page reached twice), and calls `f(database, key, value)` for each. After it
+/// passes, LMDB following the same snapshot stays inside the file. `Ok(None)` on targets whose
+/// layout this module does not read.
+///
+/// The caller holds a read transaction of the environment while this runs, so that no writer
+/// reuses the pages being read.
+pub fn walk_records(
+    dir: &Path,
+    f: &mut RecordFn<'_>,
+) -> std::io::Result<Option<Result<(), Damage>>> {
+    let path = dir.join("data.mdb");
+    let file = File::open(&path)?;
+    let len = file.metadata()?.len();
+    Ok(imp::walk(&file, len, f).map(|r| {
+        r.map_err(|reason| Damage {
+            file: path.display().to_string(),
+            reason,
+        })
+    }))
+}
+
 #[cfg(all(unix, target_pointer_width = "64", target_endian = "little"))]
 mod imp {
     use std::collections::HashSet;
@@ -97,8 +129,55 @@ mod imp {
     struct Meta {
         page_size: u64,
         free_root: u64,
+        main_root: u64,
         last_page: u64,
         txnid: u64,
+    }
+
+    const P_OVERFLOW: u16 = 0x04;
+    const F_SUBDATA: u16 = 0x02;
+    const F_DUPDATA: u16 = 0x04;
+    /// Deepest B-tree walked (LMDB's cursors stop at 32 levels).
+    const MAX_DEPTH: usize = 32;
+
+    pub(super) fn walk(
+        file: &File,
+        len: u64,
+        f: &mut super::RecordFn<'_>,
+    ) -> Option<Result<(), String>> {
+        Some((|| {
+            if len == 0 {
+                return Ok(());
+            }
+            let m0 = read_meta(file, len, 0)?;
+            let m1 = read_meta(file, len, m0.page_size)?;
+            let meta = if m1.txnid > m0.txnid { m1 } else { m0 };
+            let mut w = Walk {
+                file,
+                len: len.min((meta.last_page + 1).saturating_mul(meta.page_size)),
+                page_size: meta.page_size,
+                visits: 0,
+            };
+            let mut seen = HashSet::new();
+            let mut dbs: Vec<(Vec<u8>, u64)> = Vec::new();
+            w.tree(meta.main_root, &mut seen, &mut |key, value, flags| {
+                if flags & F_SUBDATA != 0 {
+                    let root = u64_at(value, 40).ok_or("a database record is too short")?;
+                    let db_flags = u16_at(value, 4).ok_or("a database record is too short")?;
+                    if db_flags & 0x04 != 0 {
+                        return Err("a database with duplicate keys (not read here)".into());
+                    }
+                    dbs.push((key.to_vec(), root));
+                    Ok(())
+                } else {
+                    f(b"", key, value)
+                }
+            })?;
+            for (name, root) in dbs {
+                w.tree(root, &mut seen, &mut |key, value, _| f(&name, key, value))?;
+            }
+            Ok(())
+        })())
     }
 
     fn read_meta(file: &File, len: u64, offset: u64) -> Result<Meta, String> {
@@ -128,6 +207,7 @@ mod imp {
         Ok(Meta {
             page_size,
             free_root: u64_at(&b, 80).ok_or_else(bad)?,
+            main_root: u64_at(&b, 128).ok_or_else(bad)?,
             last_page: u64_at(&b, 136).ok_or_else(bad)?,
             txnid: u64_at(&b, 144).ok_or_else(bad)?,
         })
@@ -187,7 +267,10 @@ mod imp {
         }
     }
 
-    /// Reads pages of the free-page tree with `pread`.
+    /// What [`Walk::tree`] calls with each leaf node: (key, value, node flags).
+    type LeafFn<'a> = dyn FnMut(&[u8], &[u8], u16) -> Result<(), String> + 'a;
+
+    /// Reads pages of an environment with `pread`.
     struct Walk<'a> {
         file: &'a File,
         len: u64,
@@ -215,6 +298,95 @@ mod imp {
                 return Err(format!("page {pgno} carries another page number"));
             }
             Ok(b)
+        }
+
+        /// Walks the tree rooted at `root`, checking every page, and calls `f(key, value, flags)`
+        /// for each leaf node.
+        fn tree(
+            &mut self,
+            root: u64,
+            seen: &mut HashSet<u64>,
+            f: &mut LeafFn<'_>,
+        ) -> Result<(), String> {
+            if root == INVALID_PAGE {
+                return Ok(());
+            }
+            let mut stack = vec![(root, 0usize)];
+            while let Some((pgno, depth)) = stack.pop() {
+                if depth > MAX_DEPTH || !seen.insert(pgno) {
+                    return Err(format!("page {pgno} is reached twice or too deep (a loop)"));
+                }
+                let page = self.page(pgno)?;
+                let bad = |what: &str| format!("page {pgno}: {what}");
+                let psize = page.len();
+                let flags = u16_at(&page, 10).ok_or_else(|| bad("no header"))?;
+                let lower = usize::from(u16_at(&page, 12).ok_or_else(|| bad("no header"))?);
+                let upper = usize::from(u16_at(&page, 14).ok_or_else(|| bad("no header"))?);
+                let branch = flags & P_BRANCH != 0;
+                if (branch == (flags & P_LEAF != 0))
+                    || lower < PAGE_HEADER
+                    || lower > upper
+                    || upper > psize
+                {
+                    return Err(bad("not a branch or leaf page, or bad bounds"));
+                }
+                for i in 0..(lower - PAGE_HEADER) / 2 {
+                    let at = usize::from(u16_at(&page, PAGE_HEADER + 2 * i).unwrap_or(0));
+                    if at < upper || at + 8 > psize {
+                        return Err(bad("a node outside the page"));
+                    }
+                    let lo = u64::from(u16_at(&page, at).unwrap_or(0));
+                    let hi = u64::from(u16_at(&page, at + 2).unwrap_or(0));
+                    let nflags = u16_at(&page, at + 4).unwrap_or(0);
+                    let ksize = usize::from(u16_at(&page, at + 6).unwrap_or(0));
+                    let key = page
+                        .get(at + 8..at + 8 + ksize)
+                        .ok_or_else(|| bad("a key outside the page"))?;
+                    if branch {
+                        stack.push((lo | hi << 16 | u64::from(nflags) << 32, depth + 1));
+                        continue;
+                    }
+                    if nflags & F_DUPDATA != 0 {
+                        return Err(bad("duplicate data (not read here)"));
+                    }
+                    let size = (lo | hi << 16) as usize;
+                    let data = at + 8 + ksize;
+                    if nflags & F_BIGDATA != 0 {
+                        let first =
+                            u64_at(&page, data).ok_or_else(|| bad("a value outside the page"))?;
+                        let value = self.overflow_checked(first, size, seen)?;
+                        f(key, &value, nflags)?;
+                    } else {
+                        let value = page
+                            .get(data..data + size)
+                            .ok_or_else(|| bad("a value outside the page"))?;
+                        f(key, value, nflags)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// An overflow value, after checking its first page and that its run lies in the file.
+        fn overflow_checked(
+            &mut self,
+            first: u64,
+            size: usize,
+            seen: &mut HashSet<u64>,
+        ) -> Result<Vec<u8>, String> {
+            let head = self.page(first)?;
+            let flags = u16_at(&head, 10).unwrap_or(0);
+            let pages = u64::from(u32_at(&head, 12).unwrap_or(0));
+            let needed = (PAGE_HEADER + size).div_ceil(self.page_size as usize) as u64;
+            if flags & P_OVERFLOW == 0 || pages < needed {
+                return Err(format!("page {first} is not the overflow run of a value"));
+            }
+            for p in first..first + pages {
+                if !seen.insert(p) {
+                    return Err(format!("page {p} is reached twice"));
+                }
+            }
+            self.overflow(first, size)
         }
 
         /// Every page number listed in the free-page tree rooted at `root`.
@@ -283,6 +455,14 @@ mod imp {
 mod imp {
     pub(super) fn check(_: &std::fs::File, _: u64) -> Result<(), String> {
         Ok(())
+    }
+
+    pub(super) fn walk(
+        _: &std::fs::File,
+        _: u64,
+        _: &mut super::RecordFn<'_>,
+    ) -> Option<Result<(), String>> {
+        None
     }
 }
 

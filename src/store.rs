@@ -17,16 +17,14 @@ use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
-/// Version 3 seals every file, chunk and symbol record with a checksum.
+/// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32).
 pub const SCHEMA_VERSION: u32 = 3;
 
-/// Bytes of the checksum that ends every record (the first bytes of the blake3 hash of the rest).
-const SEAL: usize = 8;
+/// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
+const SEAL: usize = 4;
 
 fn seal_of(payload: &[u8]) -> [u8; SEAL] {
-    let mut s = [0u8; SEAL];
-    s.copy_from_slice(&blake3::hash(payload).as_bytes()[..SEAL]);
-    s
+    crc32fast::hash(payload).to_le_bytes()
 }
 
 /// A record without its checksum (not checked: [`Store::verify`] checks every record).
@@ -322,6 +320,21 @@ impl ChunkRecord {
         e.sealed()
     }
 
+    /// Checks that a record decodes, without building it; returns its file id.
+    fn check(bytes: &[u8]) -> Option<u32> {
+        let mut d = Dec(unseal(bytes)?);
+        let file = d.u32()?;
+        d.take(16)?;
+        ChunkKind::from_name(d.str()?)?;
+        Language::from_name(d.str()?)?;
+        d.str()?;
+        d.str()?;
+        d.hash()?;
+        d.str()?;
+        d.str()?;
+        d.0.is_empty().then_some(file)
+    }
+
     fn decode(bytes: &[u8]) -> Option<Self> {
         let mut d = Dec(unseal(bytes)?);
         let file = FileId(d.u32()?);
@@ -417,6 +430,98 @@ fn path_key(path: &str) -> Cow<'_, [u8]> {
         k.push(0);
         k.extend_from_slice(blake3::hash(path.as_bytes()).as_bytes());
         Cow::Owned(k)
+    }
+}
+
+/// The records of a store as [`Store::verify`] reads them, checked one by one and then together.
+#[derive(Default)]
+struct Verifier {
+    meta: std::collections::HashMap<Vec<u8>, u64>,
+    paths: std::collections::HashMap<Vec<u8>, u32>,
+    files: Vec<(u32, FileRecord)>,
+    chunk_files: std::collections::HashMap<u32, u32>,
+    symbols: Vec<u32>,
+    error: Option<StoreError>,
+}
+
+fn id_key(k: &[u8], db: &'static str) -> Result<u32> {
+    Ok(u32::from_be_bytes(
+        k.try_into().map_err(|_| StoreError::Corrupt(db))?,
+    ))
+}
+
+impl Verifier {
+    fn add(&mut self, db: &[u8], k: &[u8], v: &[u8]) -> Result<()> {
+        match db {
+            b"meta" => {
+                let n = u64::from_le_bytes(v.try_into().map_err(|_| StoreError::Corrupt("meta"))?);
+                self.meta.insert(k.to_vec(), n);
+            }
+            b"paths" => {
+                let id = id_key(v, "paths")?;
+                self.paths.insert(k.to_vec(), id);
+            }
+            b"files" => {
+                let id = id_key(k, "files")?;
+                let rec = is_sealed(v)
+                    .then(|| FileRecord::decode(v))
+                    .flatten()
+                    .ok_or(StoreError::Corrupt("files"))?;
+                self.files.push((id, rec));
+            }
+            b"chunks" => {
+                let id = id_key(k, "chunks")?;
+                let file = is_sealed(v)
+                    .then(|| ChunkRecord::check(v))
+                    .flatten()
+                    .ok_or(StoreError::Corrupt("chunks"))?;
+                self.chunk_files.insert(id, file);
+            }
+            b"symbols" => {
+                let id = id_key(k, "symbols")?;
+                if !is_sealed(v) || decode_symbols(v).is_none() {
+                    return Err(StoreError::Corrupt("symbols"));
+                }
+                self.symbols.push(id);
+            }
+            _ => return Err(StoreError::Corrupt("the list of databases")),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64> {
+        let meta = |k: &str| self.meta.get(k.as_bytes()).copied();
+        if meta(key::SCHEMA) != Some(u64::from(SCHEMA_VERSION))
+            || meta(key::LEXICAL_DIRTY).unwrap_or(0) > 1
+            || meta(key::COMPLETE).unwrap_or(0) > 1
+        {
+            return Err(StoreError::Corrupt("meta"));
+        }
+        let next_file = meta(key::NEXT_FILE).unwrap_or(0);
+        let next_chunk = meta(key::NEXT_CHUNK).unwrap_or(0);
+        if self.chunk_files.keys().any(|&c| u64::from(c) >= next_chunk) {
+            return Err(StoreError::Corrupt("chunks"));
+        }
+        for (id, rec) in &self.files {
+            if u64::from(*id) >= next_file
+                || rec
+                    .chunks
+                    .iter()
+                    .any(|c| self.chunk_files.get(&c.0) != Some(id))
+            {
+                return Err(StoreError::Corrupt("files"));
+            }
+            if self.paths.get(path_key(&rec.path).as_ref()) != Some(id) {
+                return Err(StoreError::Corrupt("paths"));
+            }
+        }
+        if self.paths.len() != self.files.len() {
+            return Err(StoreError::Corrupt("paths"));
+        }
+        if self.symbols.iter().any(|&s| u64::from(s) >= next_file) {
+            return Err(StoreError::Corrupt("symbols"));
+        }
+        Ok(self.chunk_files.len() as u64)
     }
 }
 
@@ -533,68 +638,46 @@ impl Store {
 
     /// Checks every record of every database (its checksum, its decoding, and how records refer to
     /// each other), so damage inside records, which LMDB keeps but cannot check, is found when the
-    /// store is opened rather than by some later command. Returns the number of chunk records.
+    /// store is opened rather than by some later command. The data file is read with `pread`
+    /// (see [`crate::lmdb_file::walk_records`]), never through the map, so damage that would send
+    /// LMDB outside the file is reported instead of ending the process. Returns the number of
+    /// chunk records.
     pub fn verify(&self) -> Result<u64> {
+        // Held while the file is read: no writer reuses the pages of this snapshot meanwhile.
         let txn = self.read_txn()?;
-        for item in self.meta.iter(&txn)? {
-            let (_, v) = item?;
-            if v.len() != 8 {
-                return Err(StoreError::Corrupt("meta"));
+        let mut v = Verifier::default();
+        let walked = crate::lmdb_file::walk_records(&self.dir, &mut |db, k, val| {
+            v.add(db, k, val).map_err(|e| {
+                let msg = e.to_string();
+                v.error = Some(e);
+                msg
+            })
+        })
+        .map_err(|source| StoreError::Io {
+            path: self.dir.display().to_string(),
+            source,
+        })?;
+        match walked {
+            Some(Ok(())) => {}
+            Some(Err(damage)) => return Err(v.error.take().unwrap_or(StoreError::Damaged(damage))),
+            None => {
+                let dbs = [
+                    (&b"meta"[..], self.meta.remap_types::<Bytes, Bytes>()),
+                    (b"paths", self.paths.remap_types::<Bytes, Bytes>()),
+                    (b"files", self.files.remap_types::<Bytes, Bytes>()),
+                    (b"chunks", self.chunks.remap_types::<Bytes, Bytes>()),
+                    (b"symbols", self.symbols.remap_types::<Bytes, Bytes>()),
+                ];
+                for (name, db) in dbs {
+                    for item in db.iter(&txn)? {
+                        let (k, val) = item?;
+                        v.add(name, k, val)?;
+                    }
+                }
             }
         }
-        let flag_ok = |k| -> Result<bool> { Ok(self.meta_u64(&txn, k)?.unwrap_or(0) <= 1) };
-        if !flag_ok(key::LEXICAL_DIRTY)? || !flag_ok(key::COMPLETE)? {
-            return Err(StoreError::Corrupt("meta"));
-        }
-        let next_file = self.meta_u64(&txn, key::NEXT_FILE)?.unwrap_or(0);
-        let next_chunk = self.meta_u64(&txn, key::NEXT_CHUNK)?.unwrap_or(0);
-        let mut chunk_files = std::collections::HashMap::new();
-        for item in self.chunks.iter(&txn)? {
-            let (id, b) = item?;
-            let rec = is_sealed(b)
-                .then(|| ChunkRecord::decode(b))
-                .flatten()
-                .ok_or(StoreError::Corrupt("chunks"))?;
-            if u64::from(id) >= next_chunk {
-                return Err(StoreError::Corrupt("chunks"));
-            }
-            chunk_files.insert(id, rec.file.0);
-        }
-        let mut files = 0u64;
-        for item in self.files.iter(&txn)? {
-            let (id, b) = item?;
-            let rec = is_sealed(b)
-                .then(|| FileRecord::decode(b))
-                .flatten()
-                .ok_or(StoreError::Corrupt("files"))?;
-            if u64::from(id) >= next_file
-                || rec
-                    .chunks
-                    .iter()
-                    .any(|c| chunk_files.get(&c.0) != Some(&id))
-            {
-                return Err(StoreError::Corrupt("files"));
-            }
-            if self.file_id(&txn, &rec.path)? != Some(FileId(id)) {
-                return Err(StoreError::Corrupt("paths"));
-            }
-            files += 1;
-        }
-        let mut paths = 0u64;
-        for item in self.paths.iter(&txn)? {
-            item?;
-            paths += 1;
-        }
-        if paths != files {
-            return Err(StoreError::Corrupt("paths"));
-        }
-        for item in self.symbols.iter(&txn)? {
-            let (id, b) = item?;
-            if !is_sealed(b) || decode_symbols(b).is_none() || u64::from(id) >= next_file {
-                return Err(StoreError::Corrupt("symbols"));
-            }
-        }
-        Ok(chunk_files.len() as u64)
+        drop(txn);
+        v.finish()
     }
 
     /// The LMDB environment, for transactions.
@@ -1145,6 +1228,74 @@ mod tests {
         let txn = store.read_txn().unwrap();
         assert_eq!(store.counts(&txn).unwrap(), (0, 0));
         assert!(store.file_id(&txn, "src/a.rs").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_changed_byte_in_a_record_is_found_by_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), Access::ReadWrite).unwrap();
+        let mut txn = store.write_txn().unwrap();
+        let f = store.file_id_or_alloc(&mut txn, "src/a.rs").unwrap();
+        let first = store.alloc_chunk_ids(&mut txn, 1).unwrap();
+        let rec = FileRecord {
+            path: "src/a.rs".into(),
+            mtime_ns: 7,
+            size: 100,
+            hash: ContentHash::of(b"x"),
+            chunks: vec![ChunkId(first)],
+        };
+        store.put_file(&mut txn, f, &rec).unwrap();
+        store
+            .put_chunk(&mut txn, ChunkId(first), &chunk(f.0, "fn handle() {}"))
+            .unwrap();
+        store.commit(txn).unwrap();
+        assert_eq!(store.verify().unwrap(), 1);
+        // One byte of the text changes: it still decodes, but the checksum tells.
+        let raw = store.chunks.remap_types::<Id32, Bytes>();
+        let mut txn = store.write_txn().unwrap();
+        let mut bytes = raw.get(&txn, &first).unwrap().unwrap().to_vec();
+        let at = bytes.windows(6).position(|w| w == b"handle").unwrap();
+        bytes[at] = b'H';
+        raw.put(&mut txn, &first, &bytes).unwrap();
+        store.commit(txn).unwrap();
+        assert!(
+            store
+                .chunk(&store.read_txn().unwrap(), ChunkId(first))
+                .is_ok()
+        );
+        let err = store.verify().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt("chunks")), "{err}");
+        assert!(err.is_damage());
+    }
+
+    #[test]
+    fn paths_over_the_key_limit_are_kept_under_a_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), Access::ReadWrite).unwrap();
+        let long = format!("{}/x.py", "d".repeat(600));
+        let mut txn = store.write_txn().unwrap();
+        let id = store.file_id_or_alloc(&mut txn, &long).unwrap();
+        let rec = FileRecord {
+            path: long.clone(),
+            mtime_ns: 1,
+            size: 1,
+            hash: ContentHash::of(b"y"),
+            chunks: vec![],
+        };
+        store.put_file(&mut txn, id, &rec).unwrap();
+        store.commit(txn).unwrap();
+        let txn = store.read_txn().unwrap();
+        assert_eq!(store.file_id(&txn, &long).unwrap(), Some(id));
+        assert_eq!(store.file(&txn, id).unwrap().unwrap().path, long);
+        drop(txn);
+        assert_eq!(store.verify().unwrap(), 0);
+        let mut txn = store.write_txn().unwrap();
+        store.remove_file(&mut txn, id).unwrap();
+        store.commit(txn).unwrap();
+        assert_eq!(
+            store.file_id(&store.read_txn().unwrap(), &long).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -440,7 +440,7 @@ fn random_bytes_in_the_store_are_detected_and_the_store_rebuilt() {
         .unwrap()
         .len();
     let mut rng = SplitMix(18);
-    for case in 0..12 {
+    for case in 0..24 {
         // Past the two meta pages: the data pages.
         let at = 8192 + rng.below(len - 8192 - 16);
         let bytes: Vec<u8> = (0..16).map(|_| rng.next() as u8).collect();
@@ -559,7 +559,8 @@ fn a_damaged_embedding_cache_is_set_aside_and_recreated() {
         let len = f.metadata().unwrap().len();
         f.set_len(len / 2).unwrap();
     };
-    let cases: [(&str, &dyn Fn(&Path)); 2] = [("garbage", &garbage), ("truncated", &truncate)];
+    type Damage<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Damage<'_>); 2] = [("garbage", &garbage), ("truncated", &truncate)];
     for (case, damage) in cases {
         let idx = t.dir.path().join(format!("idx-{case}"));
         let out = index_embedding(&t, &idx, &cache);
