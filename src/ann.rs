@@ -28,6 +28,7 @@ use rand010::rngs::StdRng;
 use roaring::RoaringBitmap;
 
 use crate::ids::{ChunkId, ModelFingerprint};
+use crate::store::Access;
 use crate::vectors::VectorSet;
 
 /// The arroy index number inside the database (one forest per environment).
@@ -126,7 +127,12 @@ impl AnnIndex {
     /// Opens the index in `dir`, creating it if needed. Opening an existing index takes only a read
     /// transaction, so it does not wait for a build running in another process.
     pub fn open(dir: &Path) -> Result<Self> {
-        let env = crate::store::open_env(dir, 256 << 30, 4)?;
+        Self::open_with(dir, Access::ReadWrite)
+    }
+
+    /// Opens the index in `dir`; read-only, it must exist and nothing is created or written.
+    pub fn open_with(dir: &Path, access: Access) -> Result<Self> {
+        let env = crate::store::open_env(dir, 256 << 30, 4, access)?;
         let rtxn = env.read_txn()?;
         let found = env
             .open_databases_and_commit(
@@ -140,6 +146,12 @@ impl AnnIndex {
             .unwrap_commit();
         let (forest, meta) = match found {
             Some(dbs) => dbs,
+            None if access == Access::ReadOnly => {
+                anyhow::bail!(
+                    "no approximate index in the read-only folder {}",
+                    dir.display()
+                )
+            }
             None => {
                 let wtxn = env.write_txn()?;
                 env.create_databases_and_commit(

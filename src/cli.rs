@@ -56,6 +56,10 @@ pub struct CommonArgs {
     /// Folder of the index (default: under the user's cache folder, keyed by the workspace path).
     #[arg(long)]
     pub index_dir: Option<PathBuf>,
+    /// Folder of the embedding cache shared by every workspace (default: the user's cache folder,
+    /// `~/.cache/sg/embeddings` on Linux); created only when embedding.
+    #[arg(long, env = "SG_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Embedding model folder (default: the model shipped with sg).
     #[arg(long, env = "SG_MODEL_PATH")]
     pub model_path: Option<PathBuf>,
@@ -309,7 +313,7 @@ impl CommonArgs {
             root,
             OpenOptions {
                 index_dir: self.index_dir.clone(),
-                cache_dir: None,
+                cache_dir: self.cache_dir.clone(),
                 config: self.index_config(),
                 embedder,
                 fast_embedder: self.fast_embedder()?,
@@ -616,6 +620,9 @@ fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Resu
         .arg("300");
     cmd.arg("--root").arg(ws.root());
     cmd.arg("--index-dir").arg(ws.index_dir());
+    if let Some(c) = ws.cache_dir() {
+        cmd.arg("--cache-dir").arg(c);
+    }
     if let Some(m) = &common.model_path {
         cmd.arg("--model-path").arg(m);
     }
@@ -769,6 +776,7 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
             "embedded_fast": st.embedded_fast, "fast_model": fast,
             "scanned": ws.is_scanned()?, "writable": st.writable, "model": model,
             "model_source": a.common.model_source(),
+            "cache_dir": ws.cache_dir().map(|d| d.display().to_string()),
         });
         if let Some(a) = ann {
             v["ann"] = serde_json::json!({
@@ -782,9 +790,13 @@ fn cmd_status(a: StatusArgs) -> Result<i32> {
         } else {
             100.0 * st.embedded as f64 / st.chunks as f64
         };
+        let cache = ws.cache_dir().map_or_else(
+            || "none (not embedding)".into(),
+            |d| d.display().to_string(),
+        );
         writeln!(
             std::io::stdout().lock(),
-            "root:     {}\nindex:    {}\nfiles:    {}\nchunks:   {}\nembedded: {} ({pct:.1}%)\nmodel:    {model}, from {}\nwritable: {}",
+            "root:     {}\nindex:    {}\ncache:    {cache}\nfiles:    {}\nchunks:   {}\nembedded: {} ({pct:.1}%)\nmodel:    {model}, from {}\nwritable: {}",
             ws.root().display(),
             ws.index_dir().display(),
             st.files,

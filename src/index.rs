@@ -18,8 +18,9 @@ use crate::config::IndexConfig;
 use crate::embed::Embedder;
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::imports::ImportGraph;
+use crate::index_dir::{self, IndexDirError, Part};
 use crate::lexical::{LexDoc, LexicalError, LexicalIndex, LexicalWriter};
-use crate::store::{ChunkRecord, EmbeddingCache, FileRecord, Store, SymbolRecord};
+use crate::store::{Access, ChunkRecord, EmbeddingCache, FileRecord, Store, SymbolRecord};
 use crate::symbols::SymbolTable;
 use crate::syntax::Language;
 use crate::vectors::VectorSet;
@@ -33,6 +34,16 @@ pub fn default_base_dir() -> PathBuf {
     dirs::cache_dir()
         .unwrap_or_else(std::env::temp_dir)
         .join("sg")
+}
+
+/// Where the embedding cache shared by every workspace lives unless told otherwise:
+/// `$SG_CACHE_DIR`, else `embeddings` under [`default_base_dir`] (`~/.cache/sg/embeddings` on
+/// Linux). It never depends on a workspace's index folder.
+pub fn default_cache_dir() -> PathBuf {
+    match std::env::var_os("SG_CACHE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => default_base_dir().join("embeddings"),
+    }
 }
 
 /// The index folder of a workspace root under `base`: named after the root's last component and a hash
@@ -94,7 +105,8 @@ impl Progress for NoProgress {
 pub struct OpenOptions {
     /// Folder of this workspace's index (default: derived from the root under [`default_base_dir`]).
     pub index_dir: Option<PathBuf>,
-    /// Folder of the shared embedding cache (default: `<base>/embeddings`).
+    /// Folder of the shared embedding cache (default: [`default_cache_dir`]); opened, and created,
+    /// only when there is an embedder.
     pub cache_dir: Option<PathBuf>,
     /// What to index.
     pub config: IndexConfig,
@@ -181,9 +193,14 @@ impl std::ops::DerefMut for WriterGuard<'_> {
 pub struct Workspace {
     root: PathBuf,
     dir: PathBuf,
+    /// Opened read-only: nothing is written, not even a lock.
+    read_only: bool,
+    /// The index folder's writer lock, held while this process is the writer.
+    writer_lock: Mutex<Option<std::fs::File>>,
     cfg: RwLock<IndexConfig>,
     store: Store,
-    cache: Arc<EmbeddingCache>,
+    /// The shared embedding cache (only with an embedder).
+    cache: Option<Arc<EmbeddingCache>>,
     lexical: LexicalIndex,
     writer: Mutex<Option<LexicalWriter>>,
     embedder: Option<Arc<dyn Embedder>>,
@@ -236,6 +253,21 @@ impl Drop for Workspace {
     }
 }
 
+/// Whether an error of an LMDB environment means its files are damaged.
+fn is_lmdb_damage(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<crate::store::StoreError>()
+            .is_some_and(|e| e.is_damage())
+            || e.downcast_ref::<heed::Error>().is_some_and(|e| {
+                crate::store::StoreError::Lmdb(match e {
+                    heed::Error::Mdb(m) => heed::Error::Mdb(*m),
+                    _ => return false,
+                })
+                .is_damage()
+            })
+    })
+}
+
 /// A file's language and its chunks' texts by first line, for the import graph.
 type FileParts<'a> = (Language, Vec<(u32, &'a str)>);
 
@@ -264,46 +296,101 @@ fn lexical_doc<'a>(
     }
 }
 
+/// An error of the embedding cache met while reading vectors (kept apart so that damage to the
+/// cache is told from damage to the store).
+#[derive(Debug, thiserror::Error)]
+#[error("embedding cache {dir}: {source}")]
+struct CacheError {
+    dir: String,
+    source: crate::store::StoreError,
+}
+
 impl Workspace {
-    /// Opens the index of `root`, creating it if needed. A damaged index is wiped and rebuilt (with a
-    /// warning); an index written by another process makes this one read-only.
+    /// Opens the index of `root`, creating it if needed. The index folder must be empty, missing,
+    /// or an sg index (see [`crate::index_dir`]); a damaged index is rebuilt with a warning (the
+    /// store from the files, the lexical index from the store), removing only sg's own files; an
+    /// index written by another process, or one this process may not write, is opened read-only.
     pub fn open(root: &Path, opts: OpenOptions) -> Result<Self> {
+        Self::open_with(root, opts, false)
+    }
+
+    /// Opens an existing index for reading only, writing nothing at all (no lock, no marker, no
+    /// repair): what [`Workspace::open`] falls back to when the index folder or the embedding
+    /// cache cannot be written (a read-only mount or permissions).
+    pub fn open_read_only(root: &Path, opts: OpenOptions) -> Result<Self> {
+        Self::open_with(root, opts, true)
+    }
+
+    fn open_with(root: &Path, opts: OpenOptions, mut read_only: bool) -> Result<Self> {
         let root = root
             .canonicalize()
             .with_context(|| format!("cannot open workspace {}", root.display()))?;
         anyhow::ensure!(root.is_dir(), "{} is not a folder", root.display());
-        let base = default_base_dir();
         let dir = opts
             .index_dir
             .clone()
-            .unwrap_or_else(|| index_dir_for(&base, &root));
-        let cache_dir = opts.cache_dir.clone().unwrap_or_else(|| {
-            dir.parent()
-                .and_then(Path::parent)
-                .unwrap_or(&base)
-                .join("embeddings")
-        });
-        let cache = EmbeddingCache::open_shared(&cache_dir)
-            .with_context(|| format!("cannot open embedding cache {}", cache_dir.display()))?;
-        let (store, lexical, writer, rebuild) = match Self::open_parts(&dir) {
-            Ok(parts) => parts,
-            Err(err)
-                if err
-                    .downcast_ref::<LexicalError>()
-                    .is_some_and(|e| matches!(e, LexicalError::Locked)) =>
+            .unwrap_or_else(|| index_dir_for(&default_base_dir(), &root));
+        match index_dir::claim(&dir, !read_only) {
+            Ok(_) => {}
+            Err(IndexDirError::Io { source, .. })
+                if !read_only && index_dir::is_permission(&source) && dir.is_dir() =>
             {
-                return Err(err);
+                read_only = true;
+                index_dir::claim(&dir, false)?;
             }
-            Err(err) => {
-                tracing::warn!(target: "sg::index", "index at {} is damaged ({err:#}); rebuilding it", dir.display());
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("cannot remove damaged index {}", dir.display()))?;
-                Self::open_parts(&dir)?
+            Err(e) => return Err(e.into()),
+        }
+        let lock = if read_only {
+            None
+        } else {
+            match index_dir::try_lock_writer(&dir) {
+                Ok(lock) => lock,
+                Err(IndexDirError::Io { source, .. }) if index_dir::is_permission(&source) => {
+                    read_only = true;
+                    None
+                }
+                Err(e) => return Err(e.into()),
             }
         };
-        let ws = Workspace {
+        if read_only {
+            tracing::info!(target: "sg::index", "reading {} without writing (read-only)", dir.display());
+        }
+        let access = if read_only {
+            Access::ReadOnly
+        } else {
+            Access::ReadWrite
+        };
+        let (store, lexical, writer, rebuild) = Self::open_parts(&dir, access, lock.is_some())?;
+        let writes = writer.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+        let lock = if writes { lock } else { None };
+        let cache = match &opts.embedder {
+            None => None,
+            Some(_) => {
+                let cache_dir = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
+                match EmbeddingCache::open_shared(&cache_dir, access) {
+                    Ok(c) => Some(c),
+                    Err(err) if read_only => {
+                        tracing::warn!(
+                            target: "sg::index",
+                            "cannot read the embedding cache {} ({err}); no vectors",
+                            cache_dir.display()
+                        );
+                        None
+                    }
+                    Err(err) => {
+                        return Err(anyhow::Error::new(err).context(format!(
+                            "cannot open embedding cache {}",
+                            cache_dir.display()
+                        )));
+                    }
+                }
+            }
+        };
+        let mut ws = Workspace {
             root,
             dir,
+            read_only,
+            writer_lock: Mutex::new(lock),
             cfg: RwLock::new(opts.config),
             store,
             cache,
@@ -318,46 +405,142 @@ impl Workspace {
             ann: Mutex::new(None),
             ann_job: Mutex::new(None),
         };
-        if rebuild && ws.is_writable() {
-            ws.rebuild_lexical()?;
+        if ws.is_writable() {
+            ws.repair_lexical(rebuild)?;
         }
-        ws.load_vectors()?;
+        if let Err(err) = ws.load_vectors() {
+            let damaged = err
+                .downcast_ref::<CacheError>()
+                .filter(|e| e.source.is_damage() && !read_only);
+            let (Some(why), Some(cache)) = (damaged, ws.cache.take()) else {
+                return Err(err);
+            };
+            ws.cache = Some(cache.recover(&why.source)?);
+            ws.load_vectors()?;
+        }
         Ok(ws)
     }
 
-    #[allow(clippy::type_complexity)]
-    fn open_parts(dir: &Path) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
-        let (store, reset) = Store::open(&dir.join("lmdb"))?;
-        if reset {
-            tracing::warn!(target: "sg::index", "index format changed; rebuilding {}", dir.display());
-            // Chunk ids start over: an approximate index of the old ids would mislead.
-            let _ = std::fs::remove_dir_all(dir.join("ann"));
+    /// Rebuilds the lexical index from the store when it must (`rebuild`, a set dirty flag) or when
+    /// its document count differs from the store's chunk count (files of tantivy lost or damaged).
+    fn repair_lexical(&self, rebuild: bool) -> Result<()> {
+        let txn = self.store.read_txn()?;
+        let dirty = self.store.lexical_dirty(&txn)?;
+        let (_, chunks) = self.store.counts(&txn)?;
+        drop(txn);
+        let docs = self.lexical.num_docs();
+        if !rebuild && !dirty && docs != chunks {
+            tracing::warn!(
+                target: "sg::index",
+                "the lexical index of {} holds {docs} chunks and the store {chunks}; rebuilding it from the store",
+                self.dir.display()
+            );
         }
-        let lex_dir = dir.join("tantivy");
-        let (lexical, mut rebuild) = match LexicalIndex::open(&lex_dir) {
-            Ok(l) => (l, reset),
-            Err(LexicalError::Locked) => return Err(LexicalError::Locked.into()),
+        if rebuild || dirty || docs != chunks {
+            self.rebuild_lexical()?;
+        }
+        Ok(())
+    }
+
+    /// Opens the store and the lexical index. Only the writer (`writer`: it holds the writer lock)
+    /// repairs: a damaged store is rebuilt empty (the next scan refills it from the files) and a
+    /// damaged lexical index is recreated (the caller refills it from the store). Returns whether
+    /// the lexical index must be rebuilt.
+    #[allow(clippy::type_complexity)]
+    fn open_parts(
+        dir: &Path,
+        access: Access,
+        writer: bool,
+    ) -> Result<(Store, LexicalIndex, Mutex<Option<LexicalWriter>>, bool)> {
+        let lmdb = dir.join(Part::Store.folder());
+        let opened = Store::open(&lmdb, access).and_then(|(s, reset)| {
+            let t = Instant::now();
+            let chunks = s.verify()?;
+            tracing::debug!(target: "sg::index", "verified the store: {chunks} chunks in {:?}", t.elapsed());
+            Ok((s, reset))
+        });
+        let (store, mut rebuild) = match opened {
+            Ok((store, reset)) => {
+                if reset {
+                    tracing::warn!(target: "sg::index", "index format changed; rebuilding {}", dir.display());
+                    // Chunk ids start over: an approximate index of the old ids would mislead.
+                    index_dir::remove_part(dir, Part::Ann)?;
+                }
+                (store, reset)
+            }
+            Err(err) if err.is_damage() && writer => {
+                tracing::warn!(
+                    target: "sg::index",
+                    "the index at {} is damaged ({err}); rebuilding it from the files",
+                    dir.display()
+                );
+                for part in [Part::Store, Part::Lexical, Part::Ann] {
+                    index_dir::remove_part(dir, part)?;
+                }
+                let (store, _) = Store::open(&lmdb, access).with_context(|| {
+                    format!("cannot recreate the index store in {}", lmdb.display())
+                })?;
+                (store, true)
+            }
+            Err(err) if err.is_damage() => {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "the index at {} is damaged; the next `sg index` rebuilds it (this process \
+                     cannot: it does not write the index)",
+                    dir.display()
+                )));
+            }
             Err(err) => {
-                tracing::warn!(target: "sg::index", "lexical index unusable ({err}); rebuilding it from the store");
-                let _ = std::fs::remove_dir_all(&lex_dir);
-                (LexicalIndex::open(&lex_dir)?, true)
+                return Err(anyhow::Error::new(err)
+                    .context(format!("cannot open the index store in {}", lmdb.display())));
             }
         };
-        let writer = match lexical.writer(64 << 20) {
-            Ok(w) => Some(w),
-            Err(LexicalError::Locked) => {
+        let lex_dir = dir.join(Part::Lexical.folder());
+        let lexical = if access == Access::ReadOnly {
+            LexicalIndex::open_read_only(&lex_dir).with_context(|| {
+                format!("cannot open the lexical index in {}", lex_dir.display())
+            })?
+        } else {
+            match LexicalIndex::open(&lex_dir) {
+                Ok(l) => l,
+                Err(err @ (LexicalError::Corrupt(_) | LexicalError::SchemaMismatch(_)))
+                    if writer =>
+                {
+                    tracing::warn!(target: "sg::index", "lexical index unusable ({err}); rebuilding it from the store");
+                    index_dir::remove_part(dir, Part::Lexical)?;
+                    rebuild = true;
+                    LexicalIndex::open(&lex_dir)?
+                }
+                Err(err) => {
+                    return Err(anyhow::Error::new(err).context(format!(
+                        "cannot open the lexical index in {}",
+                        lex_dir.display()
+                    )));
+                }
+            }
+        };
+        let writer = if !writer {
+            if access == Access::ReadWrite {
                 tracing::info!(
                     target: "sg::index",
                     "another sg process is updating {}; this one reads the index without writing",
                     dir.display()
                 );
-                None
             }
-            Err(err) => return Err(err.into()),
+            None
+        } else {
+            match lexical.writer(64 << 20) {
+                Ok(w) => Some(w),
+                Err(LexicalError::Locked) => {
+                    tracing::info!(
+                        target: "sg::index",
+                        "another sg process is updating {}; this one reads the index without writing",
+                        dir.display()
+                    );
+                    None
+                }
+                Err(err) => return Err(err.into()),
+            }
         };
-        let txn = store.read_txn()?;
-        rebuild |= store.lexical_dirty(&txn)?;
-        drop(txn);
         Ok((store, lexical, Mutex::new(writer), rebuild))
     }
 
@@ -369,6 +552,16 @@ impl Workspace {
     /// The index folder.
     pub fn index_dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The folder of the embedding cache in use (`None` without an embedder).
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_deref().map(EmbeddingCache::dir)
+    }
+
+    /// Whether the index was opened read-only (it cannot be written by this process at all).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The configuration in force.
@@ -385,14 +578,34 @@ impl Workspace {
     /// Tries to take the writer role (after another process released it). Returns whether this
     /// process is now the writer.
     pub fn try_become_writer(&self) -> bool {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if w.is_none()
-            && let Ok(new) = self.lexical.writer(64 << 20)
-        {
-            tracing::info!(target: "sg::index", "took over writing {}", self.dir.display());
-            *w = Some(new);
+        if self.read_only {
+            return false;
         }
-        w.is_some()
+        {
+            let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            if w.is_some() {
+                return true;
+            }
+            let mut lock = self.writer_lock.lock().unwrap_or_else(|e| e.into_inner());
+            if lock.is_none() {
+                *lock = index_dir::try_lock_writer(&self.dir).ok().flatten();
+            }
+            if lock.is_none() {
+                return false;
+            }
+            match self.lexical.writer(64 << 20) {
+                Ok(new) => *w = Some(new),
+                Err(_) => {
+                    *lock = None;
+                    return false;
+                }
+            }
+        }
+        tracing::info!(target: "sg::index", "took over writing {}", self.dir.display());
+        if let Err(err) = self.repair_lexical(false) {
+            tracing::warn!(target: "sg::index", "cannot check the lexical index: {err:#}");
+        }
+        true
     }
 
     /// For a reader: picks up what the writing process committed since the last call (lexical segments,
@@ -544,6 +757,11 @@ impl Workspace {
     fn writer(&self) -> Result<WriterGuard<'_>> {
         let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         anyhow::ensure!(
+            !self.read_only,
+            "the index at {} is open read-only",
+            self.dir.display()
+        );
+        anyhow::ensure!(
             guard.is_some(),
             "the index is being written by another sg process; try again when it finishes"
         );
@@ -583,27 +801,68 @@ impl Workspace {
         let mut wtxn = self.store.write_txn()?;
         self.store.remove_chunks(&mut wtxn, &orphans)?;
         self.store.set_lexical_dirty(&mut wtxn, false)?;
-        wtxn.commit()?;
+        self.store.commit(wtxn)?;
         tracing::info!(target: "sg::index", "rebuilt the lexical index: {n} chunks in {:?}", t.elapsed());
         Ok(())
     }
 
+    /// A read transaction of the cache, its errors told apart as the cache's.
+    fn cache_txn<'c>(&self, cache: &'c EmbeddingCache) -> Result<heed::RoTxn<'c, heed::WithTls>> {
+        cache.read_txn().map_err(|source| {
+            CacheError {
+                dir: cache.dir().display().to_string(),
+                source,
+            }
+            .into()
+        })
+    }
+
+    /// The cached vector of `hash`, if it is there and usable: a vector of another size, or with
+    /// a value that is not a finite number (damaged bytes), counts as missing and is embedded again.
+    fn cached_vector<'t>(
+        cache: &EmbeddingCache,
+        txn: &'t heed::RoTxn<'_, heed::WithTls>,
+        model: crate::ids::ModelFingerprint,
+        dims: usize,
+        hash: ContentHash,
+    ) -> std::result::Result<Option<std::borrow::Cow<'t, [f32]>>, crate::store::StoreError> {
+        Ok(cache
+            .get(txn, model, hash)?
+            .filter(|v| v.len() == dims && v.iter().all(|x| x.is_finite())))
+    }
+
     /// Loads the vectors of every chunk that has one in the cache for the current model.
     fn load_vectors(&self) -> Result<()> {
-        let Some(embedder) = &self.embedder else {
+        let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
             self.embed_fast_pending()?;
             return Ok(());
         };
         let model = embedder.fingerprint();
-        let mut vs = VectorSet::new(embedder.dims());
+        let dims = embedder.dims();
+        let mut vs = VectorSet::new(dims);
         let txn = self.store.read_txn()?;
-        let ctxn = self.cache.read_txn()?;
-        self.store.for_each_chunk(&txn, |id, rec| {
-            if let Some(v) = self.cache.get(&ctxn, model, rec.hash)? {
-                vs.insert(id, &v);
-            }
-            Ok(())
-        })?;
+        let ctxn = self.cache_txn(cache)?;
+        let mut cache_err = None;
+        self.store
+            .for_each_chunk(&txn, |id, rec| {
+                match Self::cached_vector(cache, &ctxn, model, dims, rec.hash) {
+                    Ok(Some(v)) => vs.insert(id, &v),
+                    Ok(None) => {}
+                    Err(e) => {
+                        cache_err = Some(e);
+                        return Err(crate::store::StoreError::Corrupt("embedding cache"));
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| match cache_err.take() {
+                Some(source) => CacheError {
+                    dir: cache.dir().display().to_string(),
+                    source,
+                }
+                .into(),
+                None => anyhow::Error::new(e),
+            })?;
         drop(ctxn);
         drop(txn);
         *self.vectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(vs);
@@ -731,7 +990,7 @@ impl Workspace {
             self.store.put_file(&mut txn, fid, &rec)?;
         }
         self.store.set_lexical_dirty(&mut txn, true)?;
-        txn.commit()?;
+        self.store.commit(txn)?;
         let mut names = String::new();
         for (id, rec, path) in &docs {
             w.add(&lexical_doc(*id, rec, path, &mut names))?;
@@ -741,7 +1000,7 @@ impl Workspace {
         let mut txn = self.store.write_txn()?;
         self.store.remove_chunks(&mut txn, &dropped)?;
         self.store.set_lexical_dirty(&mut txn, false)?;
-        txn.commit()?;
+        self.store.commit(txn)?;
         let sym_updates_paths: Vec<(FileId, String, bool)> = sym_updates
             .iter()
             .map(|(f, p, s)| (*f, p.clone(), s.is_some()))
@@ -878,7 +1137,7 @@ impl Workspace {
                                 };
                                 self.store.put_file(&mut txn, fid, &rec)?;
                             }
-                            txn.commit()?;
+                            self.store.commit(txn)?;
                         } else {
                             to_write.push(p);
                         }
@@ -900,7 +1159,7 @@ impl Workspace {
         }
         let mut txn = self.store.write_txn()?;
         self.store.set_scan_complete(&mut txn, true)?;
-        txn.commit()?;
+        self.store.commit(txn)?;
         progress.end();
         tracing::info!(
             target: "sg::index",
@@ -926,13 +1185,14 @@ impl Workspace {
 
     /// Chunks that have no vector yet, as (id, embedding text, hash), deduplicated by hash.
     fn pending_embeddings(&self) -> Result<Vec<(ChunkId, String, ContentHash)>> {
-        let Some(embedder) = &self.embedder else {
+        let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
             return Ok(Vec::new());
         };
         let model = embedder.fingerprint();
+        let dims = embedder.dims();
         let vs = self.vectors();
         let txn = self.store.read_txn()?;
-        let ctxn = self.cache.read_txn()?;
+        let ctxn = self.cache_txn(cache)?;
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut hits = Vec::new();
@@ -940,7 +1200,7 @@ impl Workspace {
             if vs.contains(id) {
                 return Ok(());
             }
-            if let Some(v) = self.cache.get(&ctxn, model, rec.hash)? {
+            if let Some(v) = Self::cached_vector(cache, &ctxn, model, dims, rec.hash)? {
                 hits.push((id, v.into_owned()));
             } else if seen.insert(rec.hash) {
                 out.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash));
@@ -982,7 +1242,7 @@ impl Workspace {
     ) -> Result<(usize, bool)> {
         // The fast tier first: every new chunk is searchable by meaning at once.
         self.embed_fast_pending()?;
-        let Some(embedder) = self.embedder.clone() else {
+        let (Some(embedder), Some(cache)) = (self.embedder.clone(), self.cache.clone()) else {
             return Ok((0, true));
         };
         let model = embedder.fingerprint();
@@ -1013,7 +1273,7 @@ impl Workspace {
                 .zip(&vecs)
                 .map(|((_, _, h), v)| (*h, v.as_slice()))
                 .collect();
-            self.cache.put_many(model, &items)?;
+            cache.put_many(model, &items)?;
             {
                 let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
                 let vs = Arc::make_mut(&mut guard);
@@ -1047,7 +1307,22 @@ impl Workspace {
             if !create && !AnnIndex::exists(&dir) {
                 return Ok(None);
             }
-            *guard = Some(Arc::new(AnnIndex::open(&dir)?));
+            let access = if self.read_only {
+                Access::ReadOnly
+            } else {
+                Access::ReadWrite
+            };
+            let ann = match AnnIndex::open_with(&dir, access) {
+                Ok(ann) => ann,
+                Err(err) if create && self.is_writable() && is_lmdb_damage(&err) => {
+                    // Derived data: rebuilt from the vectors by the build that asked for it.
+                    tracing::warn!(target: "sg::ann", "the approximate index is damaged ({err:#}); rebuilding it");
+                    index_dir::remove_part(&self.dir, Part::Ann)?;
+                    AnnIndex::open(&dir)?
+                }
+                Err(err) => return Err(err),
+            };
+            *guard = Some(Arc::new(ann));
         }
         Ok(guard.clone())
     }

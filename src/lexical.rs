@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::error::DataCorruption;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -705,20 +706,40 @@ impl LexicalIndex {
     /// with another schema or format version gives [`LexicalError::SchemaMismatch`]. In both cases
     /// the caller is expected to wipe the directory and rebuild.
     pub fn open(dir: &Path) -> Result<Self, LexicalError> {
-        Self::open_with(dir, TUNING)
+        Self::open_with(dir, TUNING, false)
     }
 
-    fn open_with(dir: &Path, tuning: Tuning) -> Result<Self, LexicalError> {
-        std::fs::create_dir_all(dir)?;
-        let directory = MmapDirectory::open(dir)
+    /// Opens an existing index without writing anything: no folder or lock file is created, so it
+    /// works on a read-only folder or mount. Such an index has no writer.
+    pub fn open_read_only(dir: &Path) -> Result<Self, LexicalError> {
+        Self::open_with(dir, TUNING, true)
+    }
+
+    fn open_with(dir: &Path, tuning: Tuning, read_only: bool) -> Result<Self, LexicalError> {
+        if !read_only {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mmap = MmapDirectory::open(dir)
             .map_err(|e| classify_open_error(TantivyError::OpenDirectoryError(e)))?;
+        let directory: Box<dyn Directory> = if read_only {
+            Box::new(ReadOnlyDirectory(mmap))
+        } else {
+            Box::new(mmap)
+        };
         let (schema, fields) = build_schema();
-        let exists = Index::exists(&directory)
+        let exists = Index::exists(&*directory)
             .map_err(|e| classify_open_error(TantivyError::OpenReadError(e)))?;
         let index = if exists {
             let index = Index::open(directory).map_err(classify_open_error)?;
             check_compatible(&index, &schema)?;
             index
+        } else if read_only {
+            return Err(LexicalError::Corrupt(TantivyError::DataCorruption(
+                DataCorruption::comment_only(format!(
+                    "no lexical index in the read-only folder {}",
+                    dir.display()
+                )),
+            )));
         } else {
             tracing::debug!(target: "sg::lexical", dir = %dir.display(), "creating lexical index");
             Index::create(directory, schema, IndexSettings::default())
@@ -790,6 +811,67 @@ impl LexicalIndex {
     /// The number of live documents as of the last reload.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+}
+
+/// A directory that never writes: the read-only view of an index folder. Locks are not taken (a
+/// lock file cannot be created where nothing can be written, and where nothing can be written no
+/// writer can remove the segments being read); writes fail with "permission denied".
+#[derive(Clone, Debug)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+fn read_only_error(path: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "the lexical index is open read-only (writing {})",
+            path.display()
+        ),
+    )
+}
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> Result<std::sync::Arc<dyn tantivy::directory::FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        Err(DeleteError::IoError {
+            io_error: std::sync::Arc::new(read_only_error(path)),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<tantivy::directory::WritePtr, OpenWriteError> {
+        Err(OpenWriteError::IoError {
+            io_error: std::sync::Arc::new(read_only_error(path)),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, path: &Path, _: &[u8]) -> std::io::Result<()> {
+        Err(read_only_error(path))
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn acquire_lock(
+        &self,
+        _: &tantivy::directory::Lock,
+    ) -> Result<tantivy::directory::DirectoryLock, LockError> {
+        Ok(tantivy::directory::DirectoryLock::from(Box::new(())))
+    }
+    fn watch(
+        &self,
+        callback: tantivy::directory::WatchCallback,
+    ) -> tantivy::Result<tantivy::directory::WatchHandle> {
+        self.0.watch(callback)
     }
 }
 
@@ -1460,7 +1542,7 @@ The server reads `config.toml` at start-up. Every request is logged by the loggi
     }
 
     fn build(dir: &Path, tuning: Tuning) -> LexicalIndex {
-        let index = LexicalIndex::open_with(dir, tuning).unwrap();
+        let index = LexicalIndex::open_with(dir, tuning, false).unwrap();
         let mut w = index.writer(20_000_000).unwrap();
         for r in &corpus() {
             w.add(&lex_doc(r)).unwrap();

@@ -13,7 +13,9 @@ pub mod eval;
 pub mod ids;
 pub mod imports;
 pub mod index;
+pub mod index_dir;
 pub mod lexical;
+pub mod lmdb_file;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod models;

@@ -6,18 +6,36 @@
 //! rebuilt from the chunk records kept here, which hold each chunk's text.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use heed::byteorder::BE;
 use heed::types::{Bytes, Str, U32};
-use heed::{CommitOrAbort, Database, Env, EnvOpenOptions, RoTxn, RwTxn};
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, RoTxn, RwTxn};
 
 use crate::chunk::ChunkKind;
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32).
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
+const SEAL: usize = 4;
+
+fn seal_of(payload: &[u8]) -> [u8; SEAL] {
+    crc32fast::hash(payload).to_le_bytes()
+}
+
+/// A record without its checksum (not checked: [`Store::verify`] checks every record).
+fn unseal(b: &[u8]) -> Option<&[u8]> {
+    b.len().checked_sub(SEAL).map(|n| &b[..n])
+}
+
+/// Whether a record's checksum matches its bytes.
+fn is_sealed(b: &[u8]) -> bool {
+    unseal(b).is_some_and(|p| seal_of(p) == b[p.len()..])
+}
 
 /// Errors of the metadata store.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +54,79 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The data file is damaged in a way found before it is opened (see [`crate::lmdb_file`]).
+    #[error("damaged data file {0}")]
+    Damaged(#[from] crate::lmdb_file::Damage),
+    /// A write failed because the file system is full.
+    #[error("no space left on device (writing {path})")]
+    NoSpace {
+        /// The folder written.
+        path: String,
+    },
+    /// A read-only store cannot be used as it is (another schema version, or nothing written yet).
+    #[error("{0}")]
+    ReadOnly(String),
+}
+
+impl StoreError {
+    /// Whether the error means the store's files are damaged (rebuild them), as opposed to an error
+    /// of the system around them (permissions, a full disk, a lock).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StoreError::Corrupt(_) | StoreError::Damaged(_) => true,
+            StoreError::Lmdb(heed::Error::Mdb(e)) => matches!(
+                e,
+                MdbError::Corrupted
+                    | MdbError::PageNotFound
+                    | MdbError::Invalid
+                    | MdbError::VersionMismatch
+                    | MdbError::Panic
+                    | MdbError::BadTxn
+            ),
+            StoreError::Lmdb(heed::Error::Decoding(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the error is a refusal of the file system (permissions or a read-only mount).
+    pub fn is_permission(&self) -> bool {
+        match self {
+            StoreError::Io { source, .. } | StoreError::Lmdb(heed::Error::Io(source)) => {
+                crate::index_dir::is_permission(source)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Turns the error of a failed write into [`StoreError::NoSpace`] when the file system holding
+/// `dir` is full: LMDB reports a short write as "Input/output error", not as ENOSPC.
+pub(crate) fn write_error(dir: &Path, err: heed::Error) -> StoreError {
+    if let heed::Error::Io(io) = &err {
+        /// EIO on Linux and the BSDs.
+        const EIO: i32 = 5;
+        let full = io.kind() == std::io::ErrorKind::StorageFull
+            || (io.raw_os_error() == Some(EIO)
+                && fs4::available_space(dir).is_ok_and(|free| free < 1 << 20));
+        if full {
+            return StoreError::NoSpace {
+                path: dir.display().to_string(),
+            };
+        }
+    }
+    StoreError::Lmdb(err)
+}
+
+/// Whether an environment is opened for writing or only for reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Access {
+    /// Reads and writes (the folder is created when missing).
+    #[default]
+    ReadWrite,
+    /// Reads only: nothing is created or written, and no write lock is taken. When LMDB's lock file
+    /// cannot be opened for writing (a read-only mount or folder) the environment is opened without
+    /// locking, which is safe as long as no other process writes it, as nobody can there.
+    ReadOnly,
 }
 
 /// Result alias of this module.
@@ -101,7 +192,7 @@ pub struct SymbolRecord {
 }
 
 fn decode_symbols(b: &[u8]) -> Option<Vec<SymbolRecord>> {
-    let mut d = Dec(b);
+    let mut d = Dec(unseal(b)?);
     let n = d.u32()? as usize;
     let mut out = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
@@ -138,6 +229,12 @@ impl Enc {
     }
     fn str(&mut self, v: &str) -> &mut Self {
         self.bytes(v.as_bytes())
+    }
+    /// The record with its checksum appended.
+    fn sealed(mut self) -> Vec<u8> {
+        let seal = seal_of(&self.0);
+        self.0.extend_from_slice(&seal);
+        self.0
     }
 }
 
@@ -181,11 +278,11 @@ impl FileRecord {
         for c in &self.chunks {
             e.u32(c.0);
         }
-        e.0
+        e.sealed()
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut d = Dec(bytes);
+        let mut d = Dec(unseal(bytes)?);
         let path = d.str()?.to_owned();
         let mtime_ns = d.u64()?;
         let size = d.u64()?;
@@ -220,11 +317,26 @@ impl ChunkRecord {
         e.0.extend_from_slice(&self.hash.0);
         e.str(&self.text);
         e.str(&self.also.join("\n"));
-        e.0
+        e.sealed()
+    }
+
+    /// Checks that a record decodes, without building it; returns its file id.
+    fn check(bytes: &[u8]) -> Option<u32> {
+        let mut d = Dec(unseal(bytes)?);
+        let file = d.u32()?;
+        d.take(16)?;
+        ChunkKind::from_name(d.str()?)?;
+        Language::from_name(d.str()?)?;
+        d.str()?;
+        d.str()?;
+        d.hash()?;
+        d.str()?;
+        d.str()?;
+        d.0.is_empty().then_some(file)
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut d = Dec(bytes);
+        let mut d = Dec(unseal(bytes)?);
         let file = FileId(d.u32()?);
         let start_line = d.u32()?;
         let end_line = d.u32()?;
@@ -271,28 +383,154 @@ mod key {
     pub const COMPLETE: &str = "scan_complete";
 }
 
-pub(crate) fn open_env(dir: &Path, map_size: usize, max_dbs: u32) -> Result<Env> {
-    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+/// Opens the LMDB environment in `dir` after checking its data file (a truncated file would be a
+/// `SIGBUS` once mapped: see [`crate::lmdb_file`]).
+pub(crate) fn open_env(dir: &Path, map_size: usize, max_dbs: u32, access: Access) -> Result<Env> {
+    let io_err = |source| StoreError::Io {
         path: dir.display().to_string(),
         source,
-    })?;
+    };
+    if access == Access::ReadWrite {
+        std::fs::create_dir_all(dir).map_err(io_err)?;
+    }
+    crate::lmdb_file::check_data_file(dir).map_err(io_err)??;
+    let mut opts = EnvOpenOptions::new();
+    opts.map_size(map_size).max_dbs(max_dbs).max_readers(126);
+    if access == Access::ReadOnly {
+        let lock_writable = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join("lock.mdb"))
+            .is_ok();
+        let flags = if lock_writable {
+            EnvFlags::READ_ONLY
+        } else {
+            EnvFlags::READ_ONLY | EnvFlags::NO_LOCK
+        };
+        // SAFETY: read-only flags; without the lock file nobody can write the folder either.
+        unsafe { opts.flags(flags) };
+    }
     // SAFETY: the environment is opened once per process per folder (the caller keeps one `Store`),
     // and LMDB's own locking coordinates with other processes.
-    let env = unsafe {
-        EnvOpenOptions::new()
-            .map_size(map_size)
-            .max_dbs(max_dbs)
-            .max_readers(126)
-            .open(dir)?
-    };
+    let env = unsafe { opts.open(dir)? };
     Ok(env)
+}
+
+/// Keys of the `paths` database longer than this are replaced by a hash (LMDB refuses keys over
+/// 511 bytes with `MDB_BAD_VALSIZE`).
+const MAX_PATH_KEY: usize = 400;
+
+/// The key of a path in the `paths` database: the path itself, or for a long one a NUL byte (which
+/// no path contains) and the path's blake3 hash. The full path stays in the file record.
+fn path_key(path: &str) -> Cow<'_, [u8]> {
+    if path.len() <= MAX_PATH_KEY {
+        Cow::Borrowed(path.as_bytes())
+    } else {
+        let mut k = Vec::with_capacity(33);
+        k.push(0);
+        k.extend_from_slice(blake3::hash(path.as_bytes()).as_bytes());
+        Cow::Owned(k)
+    }
+}
+
+/// The records of a store as [`Store::verify`] reads them, checked one by one and then together.
+#[derive(Default)]
+struct Verifier {
+    meta: std::collections::HashMap<Vec<u8>, u64>,
+    paths: std::collections::HashMap<Vec<u8>, u32>,
+    files: Vec<(u32, FileRecord)>,
+    chunk_files: std::collections::HashMap<u32, u32>,
+    symbols: Vec<u32>,
+    error: Option<StoreError>,
+}
+
+fn id_key(k: &[u8], db: &'static str) -> Result<u32> {
+    Ok(u32::from_be_bytes(
+        k.try_into().map_err(|_| StoreError::Corrupt(db))?,
+    ))
+}
+
+impl Verifier {
+    fn add(&mut self, db: &[u8], k: &[u8], v: &[u8]) -> Result<()> {
+        match db {
+            b"meta" => {
+                let n = u64::from_le_bytes(v.try_into().map_err(|_| StoreError::Corrupt("meta"))?);
+                self.meta.insert(k.to_vec(), n);
+            }
+            b"paths" => {
+                let id = id_key(v, "paths")?;
+                self.paths.insert(k.to_vec(), id);
+            }
+            b"files" => {
+                let id = id_key(k, "files")?;
+                let rec = is_sealed(v)
+                    .then(|| FileRecord::decode(v))
+                    .flatten()
+                    .ok_or(StoreError::Corrupt("files"))?;
+                self.files.push((id, rec));
+            }
+            b"chunks" => {
+                let id = id_key(k, "chunks")?;
+                let file = is_sealed(v)
+                    .then(|| ChunkRecord::check(v))
+                    .flatten()
+                    .ok_or(StoreError::Corrupt("chunks"))?;
+                self.chunk_files.insert(id, file);
+            }
+            b"symbols" => {
+                let id = id_key(k, "symbols")?;
+                if !is_sealed(v) || decode_symbols(v).is_none() {
+                    return Err(StoreError::Corrupt("symbols"));
+                }
+                self.symbols.push(id);
+            }
+            _ => return Err(StoreError::Corrupt("the list of databases")),
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64> {
+        let meta = |k: &str| self.meta.get(k.as_bytes()).copied();
+        if meta(key::SCHEMA) != Some(u64::from(SCHEMA_VERSION))
+            || meta(key::LEXICAL_DIRTY).unwrap_or(0) > 1
+            || meta(key::COMPLETE).unwrap_or(0) > 1
+        {
+            return Err(StoreError::Corrupt("meta"));
+        }
+        let next_file = meta(key::NEXT_FILE).unwrap_or(0);
+        let next_chunk = meta(key::NEXT_CHUNK).unwrap_or(0);
+        if self.chunk_files.keys().any(|&c| u64::from(c) >= next_chunk) {
+            return Err(StoreError::Corrupt("chunks"));
+        }
+        for (id, rec) in &self.files {
+            if u64::from(*id) >= next_file
+                || rec
+                    .chunks
+                    .iter()
+                    .any(|c| self.chunk_files.get(&c.0) != Some(id))
+            {
+                return Err(StoreError::Corrupt("files"));
+            }
+            if self.paths.get(path_key(&rec.path).as_ref()) != Some(id) {
+                return Err(StoreError::Corrupt("paths"));
+            }
+        }
+        if self.paths.len() != self.files.len() {
+            return Err(StoreError::Corrupt("paths"));
+        }
+        if self.symbols.iter().any(|&s| u64::from(s) >= next_file) {
+            return Err(StoreError::Corrupt("symbols"));
+        }
+        Ok(self.chunk_files.len() as u64)
+    }
 }
 
 /// The metadata store of one workspace index.
 pub struct Store {
     env: Env,
+    dir: PathBuf,
     meta: Database<'static, Str, Bytes>,
-    paths: Database<'static, Str, Id32>,
+    paths: Database<'static, Bytes, Id32>,
     files: Database<'static, Id32, Bytes>,
     chunks: Database<'static, Id32, Bytes>,
     symbols: Database<'static, Id32, Bytes>,
@@ -301,7 +539,7 @@ pub struct Store {
 /// The databases of a [`Store`], created together.
 type StoreDbs<'a> = (
     Database<'a, Str, Bytes>,
-    Database<'a, Str, Id32>,
+    Database<'a, Bytes, Id32>,
     Database<'a, Id32, Bytes>,
     Database<'a, Id32, Bytes>,
     Database<'a, Id32, Bytes>,
@@ -309,32 +547,75 @@ type StoreDbs<'a> = (
 
 impl Store {
     /// Opens (creating if needed) the store in `dir`. An index written by another schema version is
-    /// cleared; the returned flag says so.
-    pub fn open(dir: &Path) -> Result<(Self, bool)> {
-        let env = open_env(dir, 64 << 30, 8)?;
-        let wtxn = env.write_txn()?;
-        let (meta, paths, files, chunks, symbols) = env
-            .create_databases_and_commit(
-                wtxn,
-                |dbo, wtxn| -> Result<CommitOrAbort<StoreDbs<'_>, ()>, heed::Error> {
-                    Ok(CommitOrAbort::Commit((
-                        dbo.create_database(wtxn, Some("meta"))?,
-                        dbo.create_database(wtxn, Some("paths"))?,
-                        dbo.create_database(wtxn, Some("files"))?,
-                        dbo.create_database(wtxn, Some("chunks"))?,
-                        dbo.create_database(wtxn, Some("symbols"))?,
-                    )))
-                },
-            )?
-            .unwrap_commit();
+    /// cleared; the returned flag says so. A read-only store is never created or cleared: it must
+    /// exist with this schema version.
+    pub fn open(dir: &Path, access: Access) -> Result<(Self, bool)> {
+        let env = open_env(dir, 64 << 30, 8, access)?;
+        let dbs = match access {
+            Access::ReadWrite => {
+                let wtxn = env.write_txn()?;
+                env.create_databases_and_commit(
+                    wtxn,
+                    |dbo, wtxn| -> Result<CommitOrAbort<StoreDbs<'_>, ()>, heed::Error> {
+                        Ok(CommitOrAbort::Commit((
+                            dbo.create_database(wtxn, Some("meta"))?,
+                            dbo.create_database(wtxn, Some("paths"))?,
+                            dbo.create_database(wtxn, Some("files"))?,
+                            dbo.create_database(wtxn, Some("chunks"))?,
+                            dbo.create_database(wtxn, Some("symbols"))?,
+                        )))
+                    },
+                )?
+                .unwrap_commit()
+            }
+            Access::ReadOnly => {
+                let rtxn = env.read_txn()?;
+                env.open_databases_and_commit(
+                    rtxn,
+                    |dbo, rtxn| -> Result<CommitOrAbort<Option<StoreDbs<'_>>, ()>, heed::Error> {
+                        let dbs = (|| {
+                            Some((
+                                dbo.open_database(rtxn, Some("meta")).ok()??,
+                                dbo.open_database(rtxn, Some("paths")).ok()??,
+                                dbo.open_database(rtxn, Some("files")).ok()??,
+                                dbo.open_database(rtxn, Some("chunks")).ok()??,
+                                dbo.open_database(rtxn, Some("symbols")).ok()??,
+                            ))
+                        })();
+                        Ok(CommitOrAbort::Commit(dbs))
+                    },
+                )?
+                .unwrap_commit()
+                .ok_or_else(|| {
+                    StoreError::ReadOnly(format!(
+                        "the read-only index at {} holds nothing yet",
+                        dir.display()
+                    ))
+                })?
+            }
+        };
+        let (meta, paths, files, chunks, symbols) = dbs;
         let store = Store {
             env,
+            dir: dir.to_path_buf(),
             meta,
             paths,
             files,
             chunks,
             symbols,
         };
+        if access == Access::ReadOnly {
+            let rtxn = store.env.read_txn()?;
+            let version = store.meta_u64(&rtxn, key::SCHEMA)?;
+            drop(rtxn);
+            if version != Some(SCHEMA_VERSION as u64) {
+                return Err(StoreError::ReadOnly(format!(
+                    "the read-only index at {} was written by another version of sg",
+                    dir.display()
+                )));
+            }
+            return Ok((store, false));
+        }
         let mut wtxn = store.env.write_txn()?;
         let version = store.meta_u64(&wtxn, key::SCHEMA)?;
         let reset = match version {
@@ -346,8 +627,57 @@ impl Store {
             None => false,
         };
         store.set_meta_u64(&mut wtxn, key::SCHEMA, SCHEMA_VERSION as u64)?;
-        wtxn.commit()?;
+        store.commit(wtxn)?;
         Ok((store, reset))
+    }
+
+    /// Commits a write transaction, reporting a full disk as such.
+    pub fn commit(&self, txn: RwTxn<'_>) -> Result<()> {
+        txn.commit().map_err(|e| write_error(&self.dir, e))
+    }
+
+    /// Checks every record of every database (its checksum, its decoding, and how records refer to
+    /// each other), so damage inside records, which LMDB keeps but cannot check, is found when the
+    /// store is opened rather than by some later command. The data file is read with `pread`
+    /// (see [`crate::lmdb_file::walk_records`]), never through the map, so damage that would send
+    /// LMDB outside the file is reported instead of ending the process. Returns the number of
+    /// chunk records.
+    pub fn verify(&self) -> Result<u64> {
+        // Held while the file is read: no writer reuses the pages of this snapshot meanwhile.
+        let txn = self.read_txn()?;
+        let mut v = Verifier::default();
+        let walked = crate::lmdb_file::walk_records(&self.dir, &mut |db, k, val| {
+            v.add(db, k, val).map_err(|e| {
+                let msg = e.to_string();
+                v.error = Some(e);
+                msg
+            })
+        })
+        .map_err(|source| StoreError::Io {
+            path: self.dir.display().to_string(),
+            source,
+        })?;
+        match walked {
+            Some(Ok(())) => {}
+            Some(Err(damage)) => return Err(v.error.take().unwrap_or(StoreError::Damaged(damage))),
+            None => {
+                let dbs = [
+                    (&b"meta"[..], self.meta.remap_types::<Bytes, Bytes>()),
+                    (b"paths", self.paths.remap_types::<Bytes, Bytes>()),
+                    (b"files", self.files.remap_types::<Bytes, Bytes>()),
+                    (b"chunks", self.chunks.remap_types::<Bytes, Bytes>()),
+                    (b"symbols", self.symbols.remap_types::<Bytes, Bytes>()),
+                ];
+                for (name, db) in dbs {
+                    for item in db.iter(&txn)? {
+                        let (k, val) = item?;
+                        v.add(name, k, val)?;
+                    }
+                }
+            }
+        }
+        drop(txn);
+        v.finish()
     }
 
     /// The LMDB environment, for transactions.
@@ -398,19 +728,19 @@ impl Store {
 
     /// The file id of `path`, allocating one if the path is new.
     pub fn file_id_or_alloc(&self, txn: &mut RwTxn, path: &str) -> Result<FileId> {
-        if let Some(id) = self.paths.get(txn, path)? {
-            return Ok(FileId(id));
+        if let Some(id) = self.file_id(txn, path)? {
+            return Ok(id);
         }
         let next = self.meta_u64(txn, key::NEXT_FILE)?.unwrap_or(0);
         self.set_meta_u64(txn, key::NEXT_FILE, next + 1)?;
         let id = u32::try_from(next).map_err(|_| StoreError::Corrupt("file id space exhausted"))?;
-        self.paths.put(txn, path, &id)?;
+        self.paths.put(txn, &path_key(path), &id)?;
         Ok(FileId(id))
     }
 
     /// The file id of `path`, if the index knows it.
     pub fn file_id(&self, txn: &RoTxn, path: &str) -> Result<Option<FileId>> {
-        Ok(self.paths.get(txn, path)?.map(FileId))
+        Ok(self.paths.get(txn, &path_key(path))?.map(FileId))
     }
 
     /// The record of one file.
@@ -444,7 +774,7 @@ impl Store {
         };
         self.files.delete(txn, &id.0)?;
         self.symbols.delete(txn, &id.0)?;
-        self.paths.delete(txn, &rec.path)?;
+        self.paths.delete(txn, &path_key(&rec.path))?;
         Ok(rec.chunks)
     }
 
@@ -517,7 +847,7 @@ impl Store {
                 .u32(s.start_line)
                 .u32(s.end_line);
         }
-        self.symbols.put(txn, &file.0, &e.0)?;
+        self.symbols.put(txn, &file.0, &e.sealed())?;
         Ok(())
     }
 
@@ -576,7 +906,9 @@ impl Store {
 /// so a chunk is embedded once whatever folder, branch or file name it appears under.
 pub struct EmbeddingCache {
     env: Env,
-    db: Database<'static, Bytes, Bytes>,
+    dir: PathBuf,
+    /// `None` in a read-only cache where nothing was ever written.
+    db: Option<Database<'static, Bytes, Bytes>>,
 }
 
 fn cache_key(model: ModelFingerprint, hash: ContentHash) -> [u8; 32] {
@@ -586,46 +918,149 @@ fn cache_key(model: ModelFingerprint, hash: ContentHash) -> [u8; 32] {
     k
 }
 
+/// Caches open in this process, one per folder (LMDB allows one environment per file per process).
+fn open_caches()
+-> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<EmbeddingCache>>> {
+    static OPEN: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Weak<EmbeddingCache>>>,
+    > = std::sync::OnceLock::new();
+    OPEN.get_or_init(Default::default)
+}
+
 impl EmbeddingCache {
-    /// Opens (creating if needed) the cache in `dir`.
-    pub fn open(dir: &Path) -> Result<Self> {
-        let env = open_env(dir, 256 << 30, 2)?;
-        let wtxn = env.write_txn()?;
-        let db = env
-            .create_databases_and_commit(
-                wtxn,
-                |dbo, wtxn| -> Result<CommitOrAbort<Database<'_, Bytes, Bytes>, ()>, heed::Error> {
-                    Ok(CommitOrAbort::Commit(
-                        dbo.create_database(wtxn, Some("vectors"))?,
-                    ))
-                },
-            )?
-            .unwrap_commit();
-        Ok(EmbeddingCache { env, db })
+    /// Opens the cache in `dir`, creating it if needed and `access` allows. Opening an existing
+    /// cache takes a read transaction only, so a reader never waits for a process that is writing.
+    pub fn open(dir: &Path, access: Access) -> Result<Self> {
+        let env = open_env(dir, 256 << 30, 2, access)?;
+        let rtxn = env.read_txn()?;
+        let found =
+            env
+                .open_databases_and_commit(
+                    rtxn,
+                    |dbo,
+                     rtxn|
+                     -> Result<
+                        CommitOrAbort<Option<Database<'_, Bytes, Bytes>>, ()>,
+                        heed::Error,
+                    > {
+                        Ok(CommitOrAbort::Commit(
+                            dbo.open_database(rtxn, Some("vectors"))?,
+                        ))
+                    },
+                )?
+                .unwrap_commit();
+        let db = match (found, access) {
+            (Some(db), _) => Some(db),
+            (None, Access::ReadOnly) => None,
+            (None, Access::ReadWrite) => {
+                let wtxn = env.write_txn()?;
+                Some(
+                    env
+                        .create_databases_and_commit(
+                            wtxn,
+                            |dbo,
+                             wtxn|
+                             -> Result<
+                                CommitOrAbort<Database<'_, Bytes, Bytes>, ()>,
+                                heed::Error,
+                            > {
+                                Ok(CommitOrAbort::Commit(
+                                    dbo.create_database(wtxn, Some("vectors"))?,
+                                ))
+                            },
+                        )?
+                        .unwrap_commit(),
+                )
+            }
+        };
+        Ok(EmbeddingCache {
+            env,
+            dir: dir.to_path_buf(),
+            db,
+        })
     }
 
-    /// Opens the cache in `dir`, sharing one handle per folder within the process (LMDB allows one
-    /// environment per file per process).
-    pub fn open_shared(dir: &Path) -> Result<std::sync::Arc<Self>> {
-        use std::sync::{Arc, Mutex, OnceLock, Weak};
-        static OPEN: OnceLock<
-            Mutex<std::collections::HashMap<std::path::PathBuf, Weak<EmbeddingCache>>>,
-        > = OnceLock::new();
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+    /// Opens the cache in `dir`, sharing one handle per folder within the process. A cache that
+    /// cannot be written (permissions, a read-only mount) is opened read-only; a damaged one is set
+    /// aside (renamed, never deleted) and a new one created, with a warning.
+    pub fn open_shared(dir: &Path, access: Access) -> Result<std::sync::Arc<Self>> {
+        use std::sync::Arc;
+        if access == Access::ReadWrite {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let mut open = open_caches().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = open.get(&key).and_then(std::sync::Weak::upgrade) {
+            return Ok(c);
+        }
+        let c = match Self::open(&key, access) {
+            Err(e) if access == Access::ReadWrite && e.is_permission() => {
+                tracing::info!(
+                    target: "sg::store",
+                    "the embedding cache {} cannot be written ({e}); reading it only",
+                    key.display()
+                );
+                Self::open(&key, Access::ReadOnly)?
+            }
+            Err(e) if access == Access::ReadWrite && e.is_damage() => {
+                let aside = set_aside(&key)?;
+                tracing::warn!(
+                    target: "sg::store",
+                    "the embedding cache {} is damaged ({e}); moved it to {} and started a new one",
+                    key.display(),
+                    aside.display()
+                );
+                std::fs::create_dir_all(&key).map_err(|source| StoreError::Io {
+                    path: key.display().to_string(),
+                    source,
+                })?;
+                Self::open(&key, access)?
+            }
+            other => other?,
+        };
+        let c = Arc::new(c);
+        open.insert(key, Arc::downgrade(&c));
+        Ok(c)
+    }
+
+    /// Sets this damaged cache aside and opens a new one in its folder, when no other workspace of
+    /// this process still uses it (otherwise the error says so).
+    pub fn recover(self: std::sync::Arc<Self>, why: &StoreError) -> Result<std::sync::Arc<Self>> {
+        let dir = self.dir.clone();
+        let mut open = open_caches().lock().unwrap_or_else(|e| e.into_inner());
+        match std::sync::Arc::try_unwrap(self) {
+            Ok(cache) => drop(cache),
+            Err(_) => {
+                return Err(StoreError::ReadOnly(format!(
+                    "the embedding cache {} is damaged ({why}) and still used by another workspace \
+                     of this process; restart to set it aside",
+                    dir.display()
+                )));
+            }
+        }
+        open.remove(&dir);
+        let aside = set_aside(&dir)?;
+        tracing::warn!(
+            target: "sg::store",
+            "the embedding cache {} is damaged ({why}); moved it to {} and started a new one",
+            dir.display(),
+            aside.display()
+        );
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
             path: dir.display().to_string(),
             source,
         })?;
-        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let mut open = OPEN
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = open.get(&key).and_then(Weak::upgrade) {
-            return Ok(c);
-        }
-        let c = Arc::new(Self::open(&key)?);
-        open.insert(key, Arc::downgrade(&c));
+        let c = std::sync::Arc::new(Self::open(&dir, Access::ReadWrite)?);
+        open.insert(dir, std::sync::Arc::downgrade(&c));
         Ok(c)
+    }
+
+    /// The cache's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Starts a read transaction.
@@ -640,7 +1075,10 @@ impl EmbeddingCache {
         model: ModelFingerprint,
         hash: ContentHash,
     ) -> Result<Option<Cow<'t, [f32]>>> {
-        let Some(bytes) = self.db.get(txn, &cache_key(model, hash))? else {
+        let Some(db) = &self.db else {
+            return Ok(None);
+        };
+        let Some(bytes) = db.get(txn, &cache_key(model, hash))? else {
             return Ok(None);
         };
         if bytes.len() % 4 != 0 {
@@ -664,11 +1102,20 @@ impl EmbeddingCache {
         model: ModelFingerprint,
         hash: ContentHash,
     ) -> Result<bool> {
-        Ok(self.db.get(txn, &cache_key(model, hash))?.is_some())
+        match &self.db {
+            Some(db) => Ok(db.get(txn, &cache_key(model, hash))?.is_some()),
+            None => Ok(false),
+        }
     }
 
     /// Stores a batch of vectors in one transaction.
     pub fn put_many(&self, model: ModelFingerprint, items: &[(ContentHash, &[f32])]) -> Result<()> {
+        let Some(db) = &self.db else {
+            return Err(StoreError::ReadOnly(format!(
+                "the embedding cache {} is read-only",
+                self.dir.display()
+            )));
+        };
         let mut txn = self.env.write_txn()?;
         let mut buf = Vec::new();
         for (hash, v) in items {
@@ -676,11 +1123,33 @@ impl EmbeddingCache {
             for x in *v {
                 buf.extend_from_slice(&x.to_le_bytes());
             }
-            self.db.put(&mut txn, &cache_key(model, *hash), &buf)?;
+            db.put(&mut txn, &cache_key(model, *hash), &buf)
+                .map_err(|e| write_error(&self.dir, e))?;
         }
-        txn.commit()?;
-        Ok(())
+        txn.commit().map_err(|e| write_error(&self.dir, e))
     }
+}
+
+/// Renames a damaged cache folder to `<name>.damaged-<unix seconds>` and returns the new path.
+fn set_aside(dir: &Path) -> Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "embeddings".into());
+    let mut aside = dir.with_file_name(format!("{name}.damaged-{secs}"));
+    let mut n = 1;
+    while aside.exists() {
+        aside = dir.with_file_name(format!("{name}.damaged-{secs}-{n}"));
+        n += 1;
+    }
+    std::fs::rename(dir, &aside).map_err(|source| StoreError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(aside)
 }
 
 /// Reinterprets little-endian f32 bytes in place when they are aligned (LMDB values usually are).
@@ -721,7 +1190,7 @@ mod tests {
     fn records_round_trip_and_survive_reopen() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (store, reset) = Store::open(dir.path()).unwrap();
+            let (store, reset) = Store::open(dir.path(), Access::ReadWrite).unwrap();
             assert!(!reset);
             let mut txn = store.write_txn().unwrap();
             let f = store.file_id_or_alloc(&mut txn, "src/a.rs").unwrap();
@@ -741,7 +1210,7 @@ mod tests {
                 .unwrap();
             txn.commit().unwrap();
         }
-        let (store, reset) = Store::open(dir.path()).unwrap();
+        let (store, reset) = Store::open(dir.path(), Access::ReadWrite).unwrap();
         assert!(!reset);
         let txn = store.read_txn().unwrap();
         let f = store.file_id(&txn, "src/a.rs").unwrap().unwrap();
@@ -762,6 +1231,74 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_byte_in_a_record_is_found_by_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), Access::ReadWrite).unwrap();
+        let mut txn = store.write_txn().unwrap();
+        let f = store.file_id_or_alloc(&mut txn, "src/a.rs").unwrap();
+        let first = store.alloc_chunk_ids(&mut txn, 1).unwrap();
+        let rec = FileRecord {
+            path: "src/a.rs".into(),
+            mtime_ns: 7,
+            size: 100,
+            hash: ContentHash::of(b"x"),
+            chunks: vec![ChunkId(first)],
+        };
+        store.put_file(&mut txn, f, &rec).unwrap();
+        store
+            .put_chunk(&mut txn, ChunkId(first), &chunk(f.0, "fn handle() {}"))
+            .unwrap();
+        store.commit(txn).unwrap();
+        assert_eq!(store.verify().unwrap(), 1);
+        // One byte of the text changes: it still decodes, but the checksum tells.
+        let raw = store.chunks.remap_types::<Id32, Bytes>();
+        let mut txn = store.write_txn().unwrap();
+        let mut bytes = raw.get(&txn, &first).unwrap().unwrap().to_vec();
+        let at = bytes.windows(6).position(|w| w == b"handle").unwrap();
+        bytes[at] = b'H';
+        raw.put(&mut txn, &first, &bytes).unwrap();
+        store.commit(txn).unwrap();
+        assert!(
+            store
+                .chunk(&store.read_txn().unwrap(), ChunkId(first))
+                .is_ok()
+        );
+        let err = store.verify().unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt("chunks")), "{err}");
+        assert!(err.is_damage());
+    }
+
+    #[test]
+    fn paths_over_the_key_limit_are_kept_under_a_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), Access::ReadWrite).unwrap();
+        let long = format!("{}/x.py", "d".repeat(600));
+        let mut txn = store.write_txn().unwrap();
+        let id = store.file_id_or_alloc(&mut txn, &long).unwrap();
+        let rec = FileRecord {
+            path: long.clone(),
+            mtime_ns: 1,
+            size: 1,
+            hash: ContentHash::of(b"y"),
+            chunks: vec![],
+        };
+        store.put_file(&mut txn, id, &rec).unwrap();
+        store.commit(txn).unwrap();
+        let txn = store.read_txn().unwrap();
+        assert_eq!(store.file_id(&txn, &long).unwrap(), Some(id));
+        assert_eq!(store.file(&txn, id).unwrap().unwrap().path, long);
+        drop(txn);
+        assert_eq!(store.verify().unwrap(), 0);
+        let mut txn = store.write_txn().unwrap();
+        store.remove_file(&mut txn, id).unwrap();
+        store.commit(txn).unwrap();
+        assert_eq!(
+            store.file_id(&store.read_txn().unwrap(), &long).unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn corrupt_records_are_errors_not_panics() {
         assert!(FileRecord::decode(&[1, 2, 3]).is_none());
         assert!(ChunkRecord::decode(&[255; 40]).is_none());
@@ -771,7 +1308,7 @@ mod tests {
     #[test]
     fn embedding_cache_keys_by_model_and_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = EmbeddingCache::open(dir.path()).unwrap();
+        let cache = EmbeddingCache::open(dir.path(), Access::ReadWrite).unwrap();
         let m1 = ModelFingerprint([1; 16]);
         let m2 = ModelFingerprint([2; 16]);
         let h = ContentHash::of(b"fn a() {}");

@@ -4,5 +4,6 @@ mod support;
 
 mod cli;
 mod engine;
+mod faults;
 mod first_contact;
 mod quality;
