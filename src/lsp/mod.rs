@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod ext;
+pub mod framing;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use dashmap::DashMap;
 use ropey::Rope;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server as Transport};
 
@@ -826,6 +827,15 @@ impl Server {
         let params = SearchParams::from_json(params).map_err(invalid)?;
         self.search(params).await
     }
+
+    /// Answers a message the input framing rejected (see [`framing::REJECTED`]) with its error.
+    async fn rejected(&self, params: framing::Rejection) -> Result<serde_json::Value> {
+        Err(Error {
+            code: ErrorCode::from(params.code),
+            message: params.message.into(),
+            data: None,
+        })
+    }
 }
 
 /// Runs the server on stdin/stdout until the client exits.
@@ -835,10 +845,12 @@ pub fn run(_args: LspArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let stdin = tokio::io::stdin();
+        // Every frame is checked before the protocol layer, which ends the stream on the first bad one.
+        let stdin = framing::CheckedInput::new(tokio::io::stdin());
         let stdout = tokio::io::stdout();
         let (service, socket) = LspService::build(Server::new)
             .custom_method(<ext::Search as request::Request>::METHOD, Server::sg_search)
+            .custom_method(framing::REJECTED, Server::rejected)
             .finish();
         Transport::new(stdin, stdout, socket).serve(service).await;
     });
