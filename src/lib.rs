@@ -7,6 +7,7 @@ pub mod ann;
 pub mod chunk;
 pub mod cli;
 pub mod config;
+pub mod confine;
 pub mod embed;
 pub mod eval;
 pub mod ids;
