@@ -181,6 +181,8 @@ impl std::ops::DerefMut for WriterGuard<'_> {
 pub struct Workspace {
     root: PathBuf,
     dir: PathBuf,
+    /// The index and cache folders, canonical: never indexed, even when they lie in the workspace.
+    private: Vec<PathBuf>,
     cfg: RwLock<IndexConfig>,
     store: Store,
     cache: Arc<EmbeddingCache>,
@@ -301,9 +303,14 @@ impl Workspace {
                 Self::open_parts(&dir)?
             }
         };
+        let private = [&dir, &cache_dir]
+            .iter()
+            .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()))
+            .collect();
         let ws = Workspace {
             root,
             dir,
+            private,
             cfg: RwLock::new(opts.config),
             store,
             cache,
@@ -369,6 +376,12 @@ impl Workspace {
     /// The index folder.
     pub fn index_dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The folders this index keeps for itself (its own folder and the embedding cache), canonical:
+    /// discovery and the file watcher never enter them, even when they lie inside the workspace.
+    pub fn private_dirs(&self) -> &[PathBuf] {
+        &self.private
     }
 
     /// The configuration in force.
@@ -793,7 +806,10 @@ impl Workspace {
     pub fn scan(&self, progress: &dyn Progress) -> Result<UpdateStats> {
         drop(self.writer()?);
         let t = Instant::now();
-        let found = vfs::discover(&self.root, &self.config())?;
+        let private = self.private.clone();
+        let found = vfs::discover_filtered(&self.root, &self.config(), move |p| {
+            !private.iter().any(|d| p.starts_with(d))
+        })?;
         let mut stats = UpdateStats {
             files_seen: found.len(),
             ..Default::default()

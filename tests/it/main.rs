@@ -4,4 +4,5 @@ mod support;
 
 mod cli;
 mod engine;
+mod own_index;
 mod quality;
