@@ -16,6 +16,7 @@ pub mod index;
 pub mod lexical;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+pub mod overlay;
 pub mod query;
 pub mod search;
 pub mod store;
