@@ -51,14 +51,15 @@ pub fn normalise(path: &Path) -> PathBuf {
 }
 
 impl Confinement {
-    /// Confines paths to `root`, which must exist (it is canonicalised: the kernel's name for it).
-    pub fn new(root: &Path) -> io::Result<Self> {
-        let root = root.canonicalize()?;
-        Ok(Confinement {
+    /// Confines paths to `root`, canonicalised (the kernel's name for it) when it exists, else
+    /// normalised.
+    pub fn new(root: &Path) -> Self {
+        let root = root.canonicalize().unwrap_or_else(|_| normalise(root));
+        Confinement {
             aliases: Vec::new(),
             private: Vec::new(),
             root,
-        })
+        }
     }
 
     /// Also accepts paths that name the root as `alias` (how the client spelled it, before links in
@@ -113,6 +114,21 @@ impl Confinement {
             return Err(Refusal::Private);
         }
         Ok(rel)
+    }
+
+    /// Whether a folder or the file on the way to `rel` is a symbolic link (components that do not
+    /// exist are not). An editor buffer opened through a link holds text from wherever it leads.
+    pub fn through_link(&self, rel: &str) -> bool {
+        let mut path = self.root.clone();
+        for part in rel.split('/') {
+            path.push(part);
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
     }
 
     /// Opens the file at `rel` for reading without following a symbolic link anywhere below the root,
@@ -183,9 +199,7 @@ mod tests {
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::create_dir_all(root.join("idx/lmdb")).unwrap();
         std::fs::write(root.join("src/a.py"), "def a(): pass\n").unwrap();
-        let c = Confinement::new(&root)
-            .unwrap()
-            .with_private(&root.join("idx"));
+        let c = Confinement::new(&root).with_private(&root.join("idx"));
         (dir, c)
     }
 
@@ -231,6 +245,8 @@ mod tests {
         std::os::unix::fs::symlink(&secret, r.join("src/link.py")).unwrap();
         std::os::unix::fs::symlink(d.path(), r.join("up")).unwrap();
         assert_eq!(c.read("src/a.py", 100).unwrap(), b"def a(): pass\n");
+        assert!(!c.through_link("src/a.py") && !c.through_link("src/new/b.py"));
+        assert!(c.through_link("src/link.py") && c.through_link("up/secret.txt"));
         let err = c.read("src/link.py", 100).unwrap_err().to_string();
         assert_eq!(err, "src/link.py is a symbolic link");
         let err = c.read("up/secret.txt", 100).unwrap_err().to_string();
