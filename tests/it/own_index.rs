@@ -36,7 +36,11 @@ fn an_index_inside_the_workspace_is_never_indexed_and_a_rescan_settles() {
     // The first scan's commit rewrote the index's own files; a second scan has nothing to do.
     let second = ws.scan(&NoProgress).unwrap();
     assert_eq!(
-        (second.files_seen, second.files_changed, second.files_removed),
+        (
+            second.files_seen,
+            second.files_changed,
+            second.files_removed
+        ),
         (1, 0, 0)
     );
     // Words of tantivy's own files (meta.json) find nothing in the index folder.
