@@ -197,6 +197,8 @@ pub struct Workspace {
     read_only: bool,
     /// The index folder's writer lock, held while this process is the writer.
     writer_lock: Mutex<Option<std::fs::File>>,
+    /// The index and cache folders, canonical: never indexed, even when they lie in the workspace.
+    private: Vec<PathBuf>,
     cfg: RwLock<IndexConfig>,
     store: Store,
     /// The shared embedding cache (only with an embedder).
@@ -363,9 +365,11 @@ impl Workspace {
         let (store, lexical, writer, rebuild) = Self::open_parts(&dir, access, lock.is_some())?;
         let writes = writer.lock().unwrap_or_else(|e| e.into_inner()).is_some();
         let lock = if writes { lock } else { None };
-        let cache = match &opts.embedder {
-            None => None,
-            Some(_) => {
+        // Either tier's vectors are cached: the cache exists only when something embeds.
+        let embeds = opts.embedder.is_some() || opts.fast_embedder.is_some();
+        let cache = match embeds {
+            false => None,
+            true => {
                 let cache_dir = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
                 match EmbeddingCache::open_shared(&cache_dir, access) {
                     Ok(c) => Some(c),
@@ -386,11 +390,17 @@ impl Workspace {
                 }
             }
         };
+        let cache_dir = opts.cache_dir.clone().unwrap_or_else(default_cache_dir);
+        let private = [&dir, &cache_dir]
+            .iter()
+            .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()))
+            .collect();
         let mut ws = Workspace {
             root,
             dir,
             read_only,
             writer_lock: Mutex::new(lock),
+            private,
             cfg: RwLock::new(opts.config),
             store,
             cache,
@@ -564,6 +574,12 @@ impl Workspace {
         self.read_only
     }
 
+    /// The folders this index keeps for itself (its own folder and the embedding cache), canonical:
+    /// discovery and the file watcher never enter them, even when they lie inside the workspace.
+    pub fn private_dirs(&self) -> &[PathBuf] {
+        &self.private
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> IndexConfig {
         self.cfg.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -646,8 +662,8 @@ impl Workspace {
             .clone()
     }
 
-    /// Gives every chunk a fast-tier vector (computed, not cached: a static model embeds thousands of
-    /// chunks per second). Returns how many it embedded.
+    /// Gives every chunk a fast-tier vector: from the embedding cache when it has one, else computed (a static
+    /// model embeds thousands of chunks per second) and cached. Returns how many chunks got one.
     fn embed_fast_pending(&self) -> Result<usize> {
         let Some(fast) = self.fast.clone() else {
             return Ok(0);
@@ -655,7 +671,8 @@ impl Workspace {
         let have = self.fast_vectors();
         let t = Instant::now();
         let txn = self.store.read_txn()?;
-        let ctxn = self.cache.read_txn()?;
+        let cache = self.cache.as_deref();
+        let ctxn = cache.map(EmbeddingCache::read_txn).transpose()?;
         let model = fast.fingerprint();
         let mut cached: Vec<(ChunkId, Vec<f32>)> = Vec::new();
         let mut todo: Vec<(ChunkId, String, ContentHash)> = Vec::new();
@@ -663,7 +680,11 @@ impl Workspace {
             if have.contains(id) {
                 return Ok(());
             }
-            match self.cache.get(&ctxn, model, rec.hash)? {
+            let hit = match (cache, &ctxn) {
+                (Some(c), Some(t)) => c.get(t, model, rec.hash)?,
+                _ => None,
+            };
+            match hit {
                 Some(v) => cached.push((id, v.into_owned())),
                 None => todo.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash)),
             }
@@ -695,11 +716,14 @@ impl Workspace {
         items: impl Iterator<Item = (ContentHash, &'v Vec<f32>)>,
     ) {
         let items: Vec<(ContentHash, &[f32])> = items.map(|(h, v)| (h, v.as_slice())).collect();
-        // (No writability check here: the caller may hold the writer's lock.)
-        if items.is_empty() {
+        // (No writer check here: the caller may hold the writer's lock. The cache is shared and has its own.)
+        let Some(cache) = self.cache.as_deref() else {
+            return;
+        };
+        if items.is_empty() || self.read_only {
             return;
         }
-        if let Err(err) = self.cache.put_many(model, &items) {
+        if let Err(err) = cache.put_many(model, &items) {
             tracing::debug!(target: "sg::index", "fast-tier vectors not cached: {err:#}");
         }
     }
@@ -1087,7 +1111,10 @@ impl Workspace {
     pub fn scan(&self, progress: &dyn Progress) -> Result<UpdateStats> {
         drop(self.writer()?);
         let t = Instant::now();
-        let found = vfs::discover(&self.root, &self.config())?;
+        let private = self.private.clone();
+        let found = vfs::discover_filtered(&self.root, &self.config(), move |p| {
+            !private.iter().any(|d| p.starts_with(d))
+        })?;
         let mut stats = UpdateStats {
             files_seen: found.len(),
             ..Default::default()

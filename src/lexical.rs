@@ -14,7 +14,7 @@ use tantivy::collector::TopDocs;
 use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::error::DataCorruption;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TantivyDocument,
     TextFieldIndexing, TextOptions,
@@ -770,6 +770,23 @@ impl LexicalIndex {
         })
     }
 
+    /// An empty index held in memory, for text that is not in the store (unsaved editor buffers).
+    pub fn in_memory() -> Result<Self, LexicalError> {
+        let (schema, fields) = build_schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(
+            TOKENIZER_NAME,
+            CodeTokenizer::with_stemming(TUNING.stemming),
+        );
+        let reader = open_reader(&index)?;
+        Ok(LexicalIndex {
+            index,
+            reader,
+            fields,
+            tuning: TUNING,
+        })
+    }
+
     /// Takes the index's single writer, with an indexing arena of about `heap_bytes` (raised to
     /// tantivy's minimum of 15 MB; one thread per 15 MB, at most two).
     ///
@@ -970,6 +987,24 @@ impl LexicalWriter {
     }
 }
 
+/// The BM25 statistics of two snapshots taken together.
+struct Combined<'a>(&'a tantivy::Searcher, &'a tantivy::Searcher);
+
+impl Bm25StatisticsProvider for Combined<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        Ok(self.0.total_num_tokens(field)? + self.1.total_num_tokens(field)?)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(Bm25StatisticsProvider::total_num_docs(self.0)?
+            + Bm25StatisticsProvider::total_num_docs(self.1)?)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self.0.doc_freq(term)? + self.1.doc_freq(term)?)
+    }
+}
+
 /// A read-only snapshot of the index.
 #[derive(Clone)]
 pub struct LexicalSearcher {
@@ -982,6 +1017,25 @@ impl LexicalSearcher {
     /// The best `q.limit` chunks for `q.text` by BM25, best first. A query without any term (only
     /// punctuation, or empty) gives no hits.
     pub fn search(&self, q: &LexQuery) -> Result<Vec<LexHit>, LexicalError> {
+        self.search_with(q, &self.searcher)
+    }
+
+    /// Like [`search`](Self::search), but term statistics (document counts and lengths) are those of
+    /// this snapshot and `other` together, so that the scores compare with `other`'s: for a small
+    /// index searched beside a large one.
+    pub fn search_beside(
+        &self,
+        q: &LexQuery,
+        other: &LexicalSearcher,
+    ) -> Result<Vec<LexHit>, LexicalError> {
+        self.search_with(q, &Combined(&self.searcher, &other.searcher))
+    }
+
+    fn search_with(
+        &self,
+        q: &LexQuery,
+        stats: &dyn Bm25StatisticsProvider,
+    ) -> Result<Vec<LexHit>, LexicalError> {
         if q.limit == 0 {
             return Ok(Vec::new());
         }
@@ -1021,9 +1075,11 @@ impl LexicalSearcher {
             }
         }
         let query = BooleanQuery::new(clauses);
-        let top = self
-            .searcher
-            .search(&query, &TopDocs::with_limit(q.limit).order_by_score())?;
+        let top = self.searcher.search_with_statistics_provider(
+            &query,
+            &TopDocs::with_limit(q.limit).order_by_score(),
+            stats,
+        )?;
         let mut columns: Vec<Option<tantivy::columnar::Column<u64>>> =
             vec![None; self.searcher.segment_readers().len()];
         let mut hits = Vec::with_capacity(top.len());

@@ -8,6 +8,7 @@ pub mod background;
 pub mod chunk;
 pub mod cli;
 pub mod config;
+pub mod confine;
 pub mod embed;
 pub mod eval;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod lmdb_file;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod models;
+pub mod overlay;
 pub mod query;
 pub mod root;
 pub mod search;

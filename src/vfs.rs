@@ -198,8 +198,13 @@ fn has_binary_extension(path: &str) -> bool {
 }
 
 /// Builds the walker with sg's rules: `.gitignore` (also outside git repositories), `.ignore`,
-/// `.sgignore`, hidden files skipped, links not followed, default and configured exclusions.
-fn walker(root: &Path, cfg: &IndexConfig) -> anyhow::Result<ignore::Walk> {
+/// `.sgignore`, hidden files skipped, links not followed, default and configured exclusions. The walk
+/// never enters an entry `keep` refuses.
+fn walker(
+    root: &Path,
+    cfg: &IndexConfig,
+    keep: impl Fn(&Path) -> bool + Send + Sync + 'static,
+) -> anyhow::Result<ignore::Walk> {
     let mut overrides = OverrideBuilder::new(root);
     for d in DEFAULT_EXCLUDED_DIRS {
         overrides.add(&format!("!**/{d}/"))?;
@@ -223,6 +228,7 @@ fn walker(root: &Path, cfg: &IndexConfig) -> anyhow::Result<ignore::Walk> {
         .add_custom_ignore_filename(".sgignore")
         .overrides(overrides)
         .sort_by_file_path(|a, b| a.cmp(b))
+        .filter_entry(move |e| keep(e.path()))
         .build();
     Ok(walk)
 }
@@ -230,8 +236,18 @@ fn walker(root: &Path, cfg: &IndexConfig) -> anyhow::Result<ignore::Walk> {
 /// Lists the files of a workspace that pass the ignore rules and the size limit, sorted by path.
 /// Unreadable entries are logged and skipped.
 pub fn discover(root: &Path, cfg: &IndexConfig) -> anyhow::Result<Vec<FoundFile>> {
+    discover_filtered(root, cfg, |_| true)
+}
+
+/// [`discover`], entering only the entries (absolute paths) `keep` accepts: a workspace leaves out
+/// its own index folder, a watcher event checks just the paths it names.
+pub fn discover_filtered(
+    root: &Path,
+    cfg: &IndexConfig,
+    keep: impl Fn(&Path) -> bool + Send + Sync + 'static,
+) -> anyhow::Result<Vec<FoundFile>> {
     let mut out = Vec::new();
-    for entry in walker(root, cfg)? {
+    for entry in walker(root, cfg, keep)? {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {

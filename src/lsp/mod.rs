@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod ext;
+pub mod framing;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use dashmap::DashMap;
 use ropey::Rope;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server as Transport};
 
@@ -45,7 +46,6 @@ pub const COMMANDS: [&str; 3] = ["sg.search", "sg.reindex", "sg.status"];
 struct State {
     folders: RwLock<Vec<Arc<Folder>>>,
     buffers: DashMap<Uri, Rope>,
-    open_paths: Arc<DashMap<PathBuf, ()>>,
     settings: RwLock<Settings>,
     embedder: OnceLock<Option<Arc<dyn Embedder>>>,
     fast: OnceLock<Option<Arc<dyn Embedder>>>,
@@ -170,7 +170,6 @@ impl Server {
             state: Arc::new(State {
                 folders: RwLock::new(Vec::new()),
                 buffers: DashMap::new(),
-                open_paths: Arc::new(DashMap::new()),
                 settings: RwLock::new(Settings::default()),
                 embedder: OnceLock::new(),
                 fast: OnceLock::new(),
@@ -198,14 +197,36 @@ impl Server {
             .clone()
     }
 
-    /// The folder holding a document, and the document's relative path.
+    /// The folder holding a document, and the document's relative path. The path is normalised
+    /// without following links and must stay inside the folder (see [`crate::confine`]); anything
+    /// else is ignored with a log line.
     fn locate(&self, uri: &Uri) -> Option<(Arc<Folder>, String)> {
-        let path = uri_to_path(uri)?;
-        let path = path.canonicalize().unwrap_or(path);
-        self.folders()
-            .into_iter()
-            .filter_map(|f| f.rel(&path).map(|r| (f, r)))
-            .max_by_key(|(f, _)| f.root.as_os_str().len())
+        let Some(path) = uri_to_path(uri) else {
+            tracing::warn!(target: "sg::lsp", "ignoring {}: not a file URI", uri.as_str());
+            return None;
+        };
+        let folders = self.folders();
+        let mut why = crate::confine::Refusal::Outside;
+        let found = folders
+            .iter()
+            .filter_map(|f| match f.rel(&path) {
+                Ok(r) => Some((f.clone(), r)),
+                Err(e) => {
+                    if e != crate::confine::Refusal::Outside {
+                        why = e;
+                    }
+                    None
+                }
+            })
+            .max_by_key(|(f, _)| f.root.as_os_str().len());
+        if found.is_none() {
+            if folders.is_empty() {
+                tracing::debug!(target: "sg::lsp", "ignoring {}: no folder is open yet", uri.as_str());
+            } else {
+                tracing::warn!(target: "sg::lsp", "ignoring {}: {why}", uri.as_str());
+            }
+        }
+        found
     }
 
     fn index_config(s: &Settings) -> crate::config::IndexConfig {
@@ -275,8 +296,15 @@ impl Server {
                             name: root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                             current: std::sync::Mutex::new(None),
                         });
-                        let folder = Folder::start(Arc::new(ws), state.open_paths.clone(), progress);
-                        state.folders.write().unwrap_or_else(|e| e.into_inner()).push(folder);
+                        let folder = Folder::start(Arc::new(ws), &root, progress);
+                        state.folders.write().unwrap_or_else(|e| e.into_inner()).push(folder.clone());
+                        // Buffers opened before the folder was ready.
+                        for entry in state.buffers.iter() {
+                            let Some(path) = uri_to_path(entry.key()) else { continue };
+                            if let Ok(rel) = folder.rel(&path) {
+                                folder.set_buffer(rel, entry.value().to_string());
+                            }
+                        }
                         opened.push(root);
                     }
                     Err(err) => tracing::error!(target: "sg::lsp", "cannot index {}: {err:#}", root.display()),
@@ -320,7 +348,7 @@ impl Server {
             return;
         };
         if let Some((folder, rel)) = self.locate(uri) {
-            folder.send(Msg::Text { rel, text: rope });
+            folder.set_buffer(rel, rope);
         }
     }
 
@@ -401,7 +429,7 @@ impl Server {
                     }
                 }
                 req.context.current_file = cur_rel;
-                let r = f.ws.search(&req, &rank)?;
+                let r = f.search(&req, &rank)?;
                 state.files += r.status.files;
                 state.chunks += r.status.chunks;
                 if f.ws.embedder().is_some() {
@@ -665,11 +693,6 @@ impl LanguageServer for Server {
         self.state
             .buffers
             .insert(doc.uri.clone(), Rope::from_str(&doc.text));
-        if let Some(p) = uri_to_path(&doc.uri) {
-            self.state
-                .open_paths
-                .insert(p.canonicalize().unwrap_or(p), ());
-        }
         *self
             .state
             .last_active
@@ -709,11 +732,8 @@ impl LanguageServer for Server {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state.buffers.remove(&uri);
-        if let Some(p) = uri_to_path(&uri) {
-            self.state.open_paths.remove(&p.canonicalize().unwrap_or(p));
-        }
         if let Some((folder, rel)) = self.locate(&uri) {
-            folder.send(Msg::Reload { rel });
+            folder.close_buffer(rel);
         }
     }
 
@@ -722,17 +742,12 @@ impl LanguageServer for Server {
             if self.state.buffers.contains_key(&change.uri) {
                 continue;
             }
-            if let Some((folder, rel)) = self.locate(&change.uri) {
+            // The indexer reads the path again and keeps it only if discovery would: created,
+            // changed and deleted files take the same way.
+            if let Some((folder, rel)) = self.locate(&change.uri)
+                && !folder.has_buffer(&rel)
+            {
                 folder.send(Msg::Reload { rel });
-            } else if change.typ == FileChangeType::DELETED {
-                // The file is gone, so it cannot be canonicalised: match it against the folders as is.
-                if let Some(path) = uri_to_path(&change.uri) {
-                    for f in self.folders() {
-                        if let Some(rel) = f.rel(&path) {
-                            f.send(Msg::Reload { rel });
-                        }
-                    }
-                }
             }
         }
     }
@@ -826,6 +841,15 @@ impl Server {
         let params = SearchParams::from_json(params).map_err(invalid)?;
         self.search(params).await
     }
+
+    /// Answers a message the input framing rejected (see [`framing::REJECTED`]) with its error.
+    async fn rejected(&self, params: framing::Rejection) -> Result<serde_json::Value> {
+        Err(Error {
+            code: ErrorCode::from(params.code),
+            message: params.message.into(),
+            data: None,
+        })
+    }
 }
 
 /// Runs the server on stdin/stdout until the client exits.
@@ -835,10 +859,12 @@ pub fn run(_args: LspArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let stdin = tokio::io::stdin();
+        // Every frame is checked before the protocol layer, which ends the stream on the first bad one.
+        let stdin = framing::CheckedInput::new(tokio::io::stdin());
         let stdout = tokio::io::stdout();
         let (service, socket) = LspService::build(Server::new)
             .custom_method(<ext::Search as request::Request>::METHOD, Server::sg_search)
+            .custom_method(framing::REJECTED, Server::rejected)
             .finish();
         Transport::new(stdin, stdout, socket).serve(service).await;
     });

@@ -2,7 +2,7 @@
 //! (editor buffers, file-watcher events, rescans), coalesces them, updates the index, and embeds new
 //! chunks between messages so that edits never wait behind a long embedding backlog.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -10,12 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use dashmap::DashMap;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use notify::Watcher;
 
 use crate::config::IndexConfig;
+use crate::confine::{Confinement, Refusal};
 use crate::index::{Progress, Workspace};
+use crate::overlay::Overlay;
+use crate::query::{SearchRequest, SearchResponse};
+use crate::search::RankConfig;
 use crate::vfs;
 
 /// A message to a folder's indexer.
@@ -45,6 +47,8 @@ pub enum Msg {
 const DEBOUNCE: Duration = Duration::from_millis(15);
 /// How often a read-only folder checks whether it can take over writing, and refreshes its view.
 const READER_POLL: Duration = Duration::from_secs(2);
+/// Files whose change may change what discovery keeps.
+const IGNORE_FILES: [&str; 3] = [".gitignore", ".ignore", ".sgignore"];
 
 /// A workspace folder served by the language server.
 pub struct Folder {
@@ -52,6 +56,10 @@ pub struct Folder {
     pub root: PathBuf,
     /// The index.
     pub ws: Arc<Workspace>,
+    /// What paths from the client may name.
+    confine: Confinement,
+    /// This server's open buffers, searched over the index until it holds them.
+    overlay: Arc<Overlay>,
     tx: Mutex<Sender<Msg>>,
     pending: Arc<AtomicU64>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -59,19 +67,31 @@ pub struct Folder {
 }
 
 impl Folder {
-    /// Starts the indexer thread (which scans the folder first) and the file watcher.
-    pub fn start(
-        ws: Arc<Workspace>,
-        open_paths: Arc<DashMap<PathBuf, ()>>,
-        progress: Box<dyn Progress>,
-    ) -> Arc<Folder> {
+    /// Starts the indexer thread (which scans the folder first) and the file watcher. `alias` is the
+    /// root as the client named it (before links in it were resolved).
+    pub fn start(ws: Arc<Workspace>, alias: &Path, progress: Box<dyn Progress>) -> Arc<Folder> {
         let (tx, rx) = std::sync::mpsc::channel();
         let pending = Arc::new(AtomicU64::new(0));
         let root = ws.root().to_path_buf();
-        let watcher = start_watcher(&root, ws.config(), tx.clone(), pending.clone(), open_paths);
+        let mut confine = Confinement::new(&root).with_alias(alias);
+        for dir in ws.private_dirs() {
+            confine = confine.with_private(dir);
+        }
+        let overlay = Arc::new(Overlay::default());
+        let watcher = start_watcher(
+            &confine,
+            ws.config(),
+            tx.clone(),
+            pending.clone(),
+            overlay.clone(),
+        );
         let thread = {
-            let ws = ws.clone();
-            let pending = pending.clone();
+            let (ws, pending, confine, overlay) = (
+                ws.clone(),
+                pending.clone(),
+                confine.clone(),
+                overlay.clone(),
+            );
             std::thread::Builder::new()
                 .name(format!(
                     "sg-indexer-{}",
@@ -79,12 +99,25 @@ impl Folder {
                         .map(|n| n.to_string_lossy())
                         .unwrap_or_default()
                 ))
-                .spawn(move || run(ws, rx, pending, progress))
+                .spawn(move || {
+                    run(
+                        Indexer {
+                            ws,
+                            confine,
+                            overlay,
+                            pending,
+                            progress,
+                        },
+                        rx,
+                    )
+                })
                 .expect("spawning a thread")
         };
         Arc::new(Folder {
             root,
             ws,
+            confine,
+            overlay,
             tx: Mutex::new(tx),
             pending,
             thread: Mutex::new(Some(thread)),
@@ -103,9 +136,43 @@ impl Folder {
         self.pending.load(Ordering::SeqCst)
     }
 
-    /// The path of `abs` relative to this folder, if inside it.
-    pub fn rel(&self, abs: &Path) -> Option<String> {
-        vfs::rel_path(&self.root, abs)
+    /// The path of `abs` relative to this folder, if it lies inside (see [`Confinement::rel`]).
+    pub fn rel(&self, abs: &Path) -> Result<String, Refusal> {
+        self.confine.rel(abs)
+    }
+
+    /// The editor's text of `rel` changed: searched at once through the overlay, and sent to the
+    /// index. A buffer discovery would leave out (ignored folders, hidden files...) is neither, nor
+    /// one opened through a symbolic link (its text comes from wherever the link leads).
+    pub fn set_buffer(&self, rel: String, text: String) {
+        if !vfs::is_indexable(&self.root, &rel, &self.ws.config()) {
+            self.overlay.remove(&rel);
+            return;
+        }
+        if self.confine.through_link(&rel) {
+            tracing::debug!(target: "sg::lsp", "not indexing the buffer of {rel}: opened through a symbolic link");
+            self.overlay.remove(&rel);
+            return;
+        }
+        self.overlay.set(&rel, &text);
+        self.send(Msg::Text { rel, text });
+    }
+
+    /// The editor closed `rel`: the file on disk counts again.
+    pub fn close_buffer(&self, rel: String) {
+        self.overlay.remove(&rel);
+        self.send(Msg::Reload { rel });
+    }
+
+    /// Whether the editor has `rel` open (its disk events are then ignored).
+    pub fn has_buffer(&self, rel: &str) -> bool {
+        self.overlay.contains(rel)
+    }
+
+    /// Searches the index, with this server's open buffers laid over it while the index does not
+    /// hold them.
+    pub fn search(&self, req: &SearchRequest, rank: &RankConfig) -> anyhow::Result<SearchResponse> {
+        self.overlay.search(&self.ws, req, rank)
     }
 
     /// Stops the indexer and waits for it (the index is closed cleanly).
@@ -117,41 +184,41 @@ impl Folder {
     }
 }
 
-fn ignore_matcher(root: &Path) -> Gitignore {
-    let mut b = GitignoreBuilder::new(root);
-    for name in [".gitignore", ".ignore", ".sgignore"] {
-        let p = root.join(name);
-        if p.is_file() {
-            let _ = b.add(p);
-        }
-    }
-    b.build().unwrap_or_else(|_| Gitignore::empty())
-}
-
 fn start_watcher(
-    root: &Path,
+    confine: &Confinement,
     cfg: IndexConfig,
     tx: Sender<Msg>,
     pending: Arc<AtomicU64>,
-    open_paths: Arc<DashMap<PathBuf, ()>>,
+    overlay: Arc<Overlay>,
 ) -> Option<notify::RecommendedWatcher> {
-    let root_owned = root.to_path_buf();
-    let ignore = ignore_matcher(root);
+    let root = confine.root().to_path_buf();
+    let confine = confine.clone();
     let handler = move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
         if event.kind.is_access() {
             return;
         }
         for path in event.paths {
-            if open_paths.contains_key(&path) {
-                continue;
-            }
-            let Some(rel) = vfs::rel_path(&root_owned, &path) else {
+            // The index's own folder (when it lies in the workspace) changes with every commit.
+            let Ok(rel) = confine.rel(&path) else {
                 continue;
             };
-            if path.is_dir()
-                || !vfs::is_indexable(&root_owned, &rel, &cfg)
-                || ignore.matched_path_or_any_parents(&path, false).is_ignore()
+            if overlay.contains(&rel) {
+                continue;
+            }
+            let (parent, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
+            let watched_parent = parent
+                .split('/')
+                .all(|c| !c.starts_with('.') && !vfs::DEFAULT_EXCLUDED_DIRS.contains(&c));
+            if IGNORE_FILES.contains(&name) && watched_parent {
+                // What discovery keeps may have changed anywhere below.
+                pending.fetch_add(1, Ordering::SeqCst);
+                let _ = tx.send(Msg::Rescan);
+                continue;
+            }
+            // A quick filter (build folders, hidden files...) before the indexer checks the rest.
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
+                || !vfs::is_indexable(confine.root(), &rel, &cfg)
             {
                 continue;
             }
@@ -159,8 +226,10 @@ fn start_watcher(
             let _ = tx.send(Msg::Reload { rel });
         }
     };
-    match notify::recommended_watcher(handler) {
-        Ok(mut w) => match w.watch(root, notify::RecursiveMode::Recursive) {
+    // Links to folders are not watched through: what they lead to is not part of the workspace.
+    let config = notify::Config::default().with_follow_symlinks(false);
+    match notify::RecommendedWatcher::new(handler, config) {
+        Ok(mut w) => match w.watch(&root, notify::RecursiveMode::Recursive) {
             Ok(()) => Some(w),
             Err(err) => {
                 tracing::warn!(target: "sg::lsp", "cannot watch {}: {err}; relying on the editor's file events", root.display());
@@ -180,32 +249,129 @@ enum Change {
     Reload,
 }
 
-fn read_disk(ws: &Workspace, rel: &str) -> Option<String> {
-    let path = ws.root().join(rel);
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > ws.config().max_file_size {
-        return None;
-    }
-    let bytes = std::fs::read(&path).ok()?;
-    vfs::classify_text(&bytes).ok()?;
-    Some(vfs::decode_text(bytes))
-}
-
-fn scan(ws: &Workspace, progress: &dyn Progress) {
-    if let Err(err) = ws.scan(progress) {
-        tracing::error!(target: "sg::lsp", "indexing {} failed: {err:#}", ws.root().display());
-    }
-}
-
-fn run(
+/// The indexer thread's view of its folder.
+struct Indexer {
     ws: Arc<Workspace>,
-    rx: Receiver<Msg>,
+    confine: Confinement,
+    overlay: Arc<Overlay>,
     pending: Arc<AtomicU64>,
     progress: Box<dyn Progress>,
-) {
+}
+
+impl Indexer {
+    fn scan(&self) {
+        if let Err(err) = self.ws.scan(self.progress.as_ref()) {
+            tracing::error!(target: "sg::lsp", "indexing {} failed: {err:#}", self.ws.root().display());
+        }
+    }
+
+    /// Removes `rel` from the index if it is there.
+    fn remove(&self, rel: &str) {
+        let known = self
+            .ws
+            .store()
+            .read_txn()
+            .and_then(|txn| self.ws.store().file_id(&txn, rel))
+            .map(|id| id.is_some())
+            .unwrap_or(true);
+        if known && let Err(err) = self.ws.update_file(rel, None) {
+            tracing::warn!(target: "sg::lsp", "removing {rel} from the index failed: {err:#}");
+        }
+    }
+
+    /// Indexes an editor buffer, under the rules a file on disk meets (size, binary content).
+    fn write_text(&self, rel: &str, text: &str) {
+        let cfg = self.ws.config();
+        let eligible = vfs::is_indexable(self.ws.root(), rel, &cfg)
+            && text.len() as u64 <= cfg.max_file_size
+            && vfs::classify_text(text.as_bytes()).is_ok();
+        if !eligible {
+            self.remove(rel);
+            return;
+        }
+        if let Err(err) = self.ws.update_file(rel, Some(text)) {
+            tracing::warn!(target: "sg::lsp", "indexing {rel} failed: {err:#}");
+        }
+    }
+
+    /// The paths of `rels` discovery would keep now: the same walk, entering only their folders.
+    fn discoverable(&self, rels: &[String]) -> HashSet<String> {
+        let root = self.confine.root();
+        let mut wanted: HashSet<PathBuf> = HashSet::new();
+        for rel in rels {
+            for a in root.join(rel).ancestors() {
+                if a == root || !wanted.insert(a.to_path_buf()) {
+                    break;
+                }
+            }
+        }
+        let private = self.confine.private_dirs().to_vec();
+        let keep = move |p: &Path| wanted.contains(p) && !private.iter().any(|d| p.starts_with(d));
+        match vfs::discover_filtered(root, &self.ws.config(), keep) {
+            Ok(found) => found.into_iter().map(|f| f.rel_path).collect(),
+            Err(err) => {
+                tracing::warn!(target: "sg::lsp", "checking changed files failed: {err:#}");
+                HashSet::new()
+            }
+        }
+    }
+
+    /// Reads a file that changed on disk, never through a link, and no more than the size limit.
+    fn read(&self, rel: &str) -> Option<String> {
+        let max = self.ws.config().max_file_size;
+        match self.confine.read(rel, max) {
+            Ok(bytes) => {
+                if let Err(skip) = vfs::classify_text(&bytes) {
+                    tracing::debug!(target: "sg::lsp", "skipping {rel}: {skip}");
+                    return None;
+                }
+                Some(vfs::decode_text(bytes))
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                tracing::info!(target: "sg::lsp", "not indexing {rel}: {err}");
+                None
+            }
+        }
+    }
+
+    /// Files changed on disk: each is indexed again if discovery would keep it, removed otherwise.
+    fn reload(&self, rels: &[String]) {
+        let keep = self.discoverable(rels);
+        for rel in rels {
+            match keep.contains(rel).then(|| self.read(rel)).flatten() {
+                Some(text) => {
+                    if let Err(err) = self.ws.update_file(rel, Some(&text)) {
+                        tracing::warn!(target: "sg::lsp", "indexing {rel} failed: {err:#}");
+                    }
+                }
+                None => self.remove(rel),
+            }
+        }
+    }
+
+    /// Writes every open buffer into the index, which from then on answers for them.
+    fn hand_over(&self) {
+        for (rel, text) in self.overlay.buffers() {
+            self.write_text(&rel, &text);
+        }
+        self.overlay.set_handed_over(true);
+    }
+
+    /// A scan reads every file from disk, open ones included: the buffers are searched through the
+    /// overlay meanwhile, and written again after it.
+    fn scan_and_hand_over(&self) {
+        self.overlay.set_handed_over(false);
+        self.scan();
+        self.hand_over();
+    }
+}
+
+fn run(ix: Indexer, rx: Receiver<Msg>) {
+    let ws = ix.ws.clone();
     let mut writable = ws.is_writable();
     if writable {
-        scan(&ws, progress.as_ref());
+        ix.scan_and_hand_over();
     } else {
         tracing::info!(
             target: "sg::lsp",
@@ -237,7 +403,7 @@ fn run(
         if !writable && first.is_none() {
             if ws.try_become_writer() {
                 writable = true;
-                scan(&ws, progress.as_ref());
+                ix.scan_and_hand_over();
                 embedding_done = false;
             } else if let Err(err) = ws.refresh() {
                 tracing::warn!(target: "sg::lsp", "refreshing {} failed: {err:#}", ws.root().display());
@@ -278,24 +444,27 @@ fn run(
                     Msg::Shutdown => shutdown = true,
                 }
             }
+            // A read-only folder drops these: its buffers live in the overlay, and the writing
+            // process indexes the disk.
             if writable {
+                let mut reloads = Vec::new();
                 for rel in order {
-                    let text = match changes.remove(&rel) {
-                        Some(Change::Text(t)) => Some(t),
-                        Some(Change::Reload) => read_disk(&ws, &rel),
-                        None => continue,
-                    };
-                    if let Err(err) = ws.update_file(&rel, text.as_deref()) {
-                        tracing::warn!(target: "sg::lsp", "indexing {rel} failed: {err:#}");
+                    match changes.remove(&rel) {
+                        Some(Change::Text(t)) => ix.write_text(&rel, &t),
+                        Some(Change::Reload) => reloads.push(rel),
+                        None => {}
                     }
                 }
+                if !reloads.is_empty() {
+                    ix.reload(&reloads);
+                }
                 if rescan {
-                    scan(&ws, progress.as_ref());
+                    ix.scan_and_hand_over();
                 }
                 embedding_done = false;
             }
-            pending.fetch_sub(
-                counted.min(pending.load(Ordering::SeqCst)),
+            ix.pending.fetch_sub(
+                counted.min(ix.pending.load(Ordering::SeqCst)),
                 Ordering::SeqCst,
             );
             if shutdown {
@@ -304,8 +473,9 @@ fn run(
             }
         }
         if writable && !embedding_done {
-            let interrupt = || pending.load(Ordering::SeqCst) > 0;
-            match ws.embed_pending_with(progress.as_ref(), &interrupt) {
+            let pending = ix.pending.clone();
+            let interrupt = move || pending.load(Ordering::SeqCst) > 0;
+            match ws.embed_pending_with(ix.progress.as_ref(), &interrupt) {
                 Ok((_, complete)) => embedding_done = complete,
                 Err(err) => {
                     tracing::error!(target: "sg::lsp", "embedding failed: {err:#}");

@@ -6,4 +6,5 @@ mod cli;
 mod engine;
 mod faults;
 mod first_contact;
+mod own_index;
 mod quality;
