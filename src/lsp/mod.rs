@@ -326,6 +326,7 @@ impl Server {
 
     /// Runs `sg/search`.
     async fn search(&self, params: SearchParams) -> Result<SearchResult> {
+        crate::query::check_query(&params.query).map_err(|e| invalid(e.to_string()))?;
         let t = Instant::now();
         let settings = self.settings();
         let mode = match params.mode.as_deref() {
@@ -469,6 +470,7 @@ impl Server {
 
     #[allow(deprecated)]
     async fn workspace_symbols(&self, query: String) -> Result<Vec<SymbolInformation>> {
+        crate::query::check_query(&query).map_err(|e| invalid(e.to_string()))?;
         let current = self
             .state
             .last_active
