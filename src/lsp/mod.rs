@@ -421,7 +421,7 @@ impl Server {
         let results = hits
             .into_iter()
             .filter_map(|(root, h)| {
-                let uri = path_to_uri(&root.join(&h.path))?;
+                let uri = path_to_uri(&crate::vfs::abs_path(&root, &h.path))?;
                 let json = crate::cli::JsonHit::from(&h);
                 let signals = serde_json::to_value(&json)
                     .ok()?
@@ -533,7 +533,11 @@ impl Server {
                     let Some(path) = table.path(h.entry.file) else {
                         continue;
                     };
-                    out.push((h.matched, f.root.join(path), h.entry.clone()));
+                    out.push((
+                        h.matched,
+                        crate::vfs::abs_path(&f.root, path),
+                        h.entry.clone(),
+                    ));
                 }
             }
             out.sort_by_key(|a| a.0);

@@ -181,14 +181,7 @@ enum Change {
 }
 
 fn read_disk(ws: &Workspace, rel: &str) -> Option<String> {
-    let path = ws.root().join(rel);
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > ws.config().max_file_size {
-        return None;
-    }
-    let bytes = std::fs::read(&path).ok()?;
-    vfs::classify_text(&bytes).ok()?;
-    Some(vfs::decode_text(bytes))
+    vfs::read_text(ws.root(), rel, ws.config().max_file_size).ok()
 }
 
 fn scan(ws: &Workspace, progress: &dyn Progress) {

@@ -4,4 +4,6 @@ mod support;
 
 mod cli;
 mod engine;
+#[cfg(unix)]
+mod hostile_files;
 mod quality;
