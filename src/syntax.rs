@@ -312,6 +312,23 @@ pub fn parse(lang: Language, text: &str) -> Option<tree_sitter::Tree> {
     parse_with_budget(lang, text, PARSE_BUDGET)
 }
 
+/// Whether the grammar of `lang` must not see characters outside ASCII. tree-sitter-bash 0.25.1's
+/// external scanner passes the lookahead code point to C's `isdigit`, whose table it then reads far
+/// out of bounds: `echo {\u{10FFFD}` kills the process with SIGSEGV (found by the property tests;
+/// upstream tree-sitter-bash issue 337).
+fn needs_ascii_shadow(lang: Language) -> bool {
+    lang == Language::Bash
+}
+
+/// `text` with every byte of a non-ASCII character replaced by `x`: the same length and byte offsets,
+/// so the tree's ranges index the original text, and the same structure for grammars to which
+/// non-ASCII characters are word characters, as `x` is.
+fn ascii_shadow(text: &str) -> Vec<u8> {
+    text.bytes()
+        .map(|b| if b.is_ascii() { b } else { b'x' })
+        .collect()
+}
+
 /// Like [`parse`] with an explicit time budget.
 pub fn parse_with_budget(
     lang: Language,
@@ -333,7 +350,13 @@ pub fn parse_with_budget(
         });
         let parser = slot.as_mut()?;
         let started = Instant::now();
-        let bytes = text.as_bytes();
+        let shadow;
+        let bytes = if needs_ascii_shadow(lang) && !text.is_ascii() {
+            shadow = ascii_shadow(text);
+            &shadow[..]
+        } else {
+            text.as_bytes()
+        };
         let mut timed_out = false;
         let mut progress = |_: &tree_sitter::ParseState| {
             if started.elapsed() > budget {
@@ -374,6 +397,24 @@ mod tests {
             let tree = parse(lang, "x = 1\n").unwrap_or_else(|| panic!("{lang} did not parse"));
             assert_eq!(tree.root_node().end_byte(), 6, "{lang}");
         }
+    }
+
+    #[test]
+    fn bash_survives_characters_its_scanner_cannot_classify() {
+        // Each crashed the process with SIGSEGV inside tree-sitter-bash's scanner.
+        for text in [
+            "echo {\u{10FFFD}",
+            "{\u{F0306}",
+            "x() { echo {\u{10FFFD}; }\n",
+        ] {
+            let tree = parse(Language::Bash, text).expect("parses");
+            assert_eq!(tree.root_node().end_byte(), text.len());
+        }
+        // Ranges still index the original text: a function named with non-ASCII letters.
+        let text = "caf\u{e9}() { echo \u{1F600}; }\n";
+        let chunks = crate::chunk::analyze(Language::Bash, text, &Default::default());
+        let names: Vec<_> = chunks.symbols.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["caf\u{e9}"]);
     }
 
     #[test]
