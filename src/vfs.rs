@@ -146,7 +146,7 @@ const BINARY_EXTENSIONS: &[&str] = &[
 /// A file found by discovery.
 #[derive(Clone, Debug)]
 pub struct FoundFile {
-    /// Path relative to the workspace root, `/`-separated.
+    /// The file's key: its path relative to the workspace root, `/`-separated (see [`key`]).
     pub rel_path: String,
     /// Absolute path.
     pub abs_path: PathBuf,
