@@ -329,6 +329,50 @@ fn ascii_shadow(text: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Whether tree-sitter-ruby 0.23.1's scanner can hold the heredocs of `text`. It stores a heredoc
+/// word's length in one byte and checks its 1 KiB state buffer two bytes short: a word of 256
+/// characters aborts the process on an assertion (found by the property tests; upstream
+/// tree-sitter-ruby issue 269, fixed after 0.23.1), and heredocs opened on one line that need nearly
+/// 1 KiB of state could write past the buffer. A text whose heredoc words come near either limit is
+/// not parsed (it is cut in line windows). Words are measured as the scanner reads them: an
+/// identifier, or anything up to the closing quote.
+fn ruby_heredocs_fit(text: &str) -> bool {
+    /// Longest heredoc word let through (the scanner breaks at 256).
+    const MAX_WORD: usize = 200;
+    /// Most scanner state the heredocs opened on one line may take (the buffer holds 1024 bytes).
+    const MAX_LINE_STATE: usize = 640;
+    for line_start in
+        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+    {
+        let line_end = memchr::memchr(b'\n', &text.as_bytes()[line_start..])
+            .map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        let mut state = 0;
+        for at in memchr::memmem::find_iter(line.as_bytes(), b"<<") {
+            let rest = &text[line_start + at + 2..];
+            let rest = rest.strip_prefix(['~', '-']).unwrap_or(rest);
+            let mut chars = rest.chars();
+            let word = match chars.next() {
+                Some(q @ ('\'' | '"' | '`')) => {
+                    chars.take_while(|c| *c != q).take(MAX_WORD).count()
+                }
+                Some(c) if c.is_alphanumeric() || c == '_' => {
+                    1 + chars
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .take(MAX_WORD)
+                        .count()
+                }
+                _ => continue,
+            };
+            state += 4 + word;
+            if word >= MAX_WORD || state >= MAX_LINE_STATE {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Like [`parse`] with an explicit time budget.
 pub fn parse_with_budget(
     lang: Language,
@@ -336,6 +380,10 @@ pub fn parse_with_budget(
     budget: Duration,
 ) -> Option<tree_sitter::Tree> {
     let grammar = lang.grammar()?;
+    if lang == Language::Ruby && !ruby_heredocs_fit(text) {
+        tracing::debug!(target: "sg::syntax", bytes = text.len(), "heredoc words too long for the Ruby grammar");
+        return None;
+    }
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let slot = parsers.entry(lang).or_insert_with(|| {
@@ -415,6 +463,25 @@ mod tests {
         let chunks = crate::chunk::analyze(Language::Bash, text, &Default::default());
         let names: Vec<_> = chunks.symbols.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["caf\u{e9}"]);
+    }
+
+    #[test]
+    fn ruby_heredoc_words_the_scanner_cannot_hold_are_not_parsed() {
+        // Each aborted the process on an assertion in tree-sitter-ruby's scanner.
+        let long = "A".repeat(300);
+        let cases = [
+            format!("x = <<{long}\nbody\n{long}\n"),
+            format!("x = <<~{long}\n"),
+            format!("<<~\"BASH\n{}\nBASH\n", "  it needs this line\n".repeat(20)),
+        ];
+        for text in &cases {
+            assert!(parse(Language::Ruby, text).is_none());
+            let chunks = crate::chunk::analyze(Language::Ruby, text, &Default::default()).chunks;
+            assert_eq!(chunks.first().map(|c| c.start_byte), Some(0));
+        }
+        // Ordinary heredocs and shifts still parse.
+        let text = "def f\n  x = <<~EOS\n    hi\n  EOS\n  a << b\nend\n";
+        assert!(parse(Language::Ruby, text).is_some());
     }
 
     #[test]
