@@ -651,6 +651,29 @@ fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Resu
     )))
 }
 
+/// `s` made safe for a terminal: control characters (ESC, CR, BEL, DEL, C1...) and the bidirectional
+/// formatting characters that reorder what is shown are written as escapes (`\x1b`, `\u{202e}`), so a
+/// file name or file text from a cloned repository cannot move the cursor, recolour or rewrite the
+/// screen. Tabs stay.
+fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let (c_path, c_line, c_sym, c_dim, c_off) = if color {
@@ -666,11 +689,15 @@ fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
         };
         writeln!(
             out,
-            "{c_path}{}{c_off}:{c_line}{}-{}{c_off}  {c_sym}{sym}{c_off}  {c_dim}({:.3}){c_off}",
-            h.path, h.start_line, h.end_line, h.score
+            "{c_path}{}{c_off}:{c_line}{}-{}{c_off}  {c_sym}{}{c_off}  {c_dim}({:.3}){c_off}",
+            terminal_safe(&h.path),
+            h.start_line,
+            h.end_line,
+            terminal_safe(&sym),
+            h.score
         )?;
         for line in h.snippet.lines() {
-            writeln!(out, "    {}", line.trim_end())?;
+            writeln!(out, "    {}", terminal_safe(line.trim_end()))?;
         }
     }
     Ok(())

@@ -58,7 +58,7 @@ pub fn index_dir_for(base: &Path, canonical_root: &Path) -> PathBuf {
                 .collect()
         })
         .unwrap_or_default();
-    let hash = blake3::hash(canonical_root.to_string_lossy().as_bytes()).to_hex();
+    let hash = blake3::hash(canonical_root.as_os_str().as_encoded_bytes()).to_hex();
     base.join("indexes").join(format!("{name}-{}", &hash[..16]))
 }
 
@@ -896,18 +896,17 @@ impl Workspace {
 
     /// Reads and chunks one file from disk. `None` when it should not be indexed (with the reason logged).
     fn prepare_disk_file(&self, f: &vfs::FoundFile) -> Option<PreparedFile> {
-        let bytes = match std::fs::read(&f.abs_path) {
-            Ok(b) => b,
-            Err(err) => {
+        let text = match vfs::read_text(&self.root, &f.rel_path, self.config().max_file_size) {
+            Ok(t) => t,
+            Err(vfs::ReadError::Skipped(skip)) => {
+                tracing::debug!(target: "sg::index", "skipping {}: {skip}", f.rel_path);
+                return None;
+            }
+            Err(vfs::ReadError::Io(err)) => {
                 tracing::warn!(target: "sg::index", "cannot read {}: {err}", f.rel_path);
                 return None;
             }
         };
-        if let Err(skip) = vfs::classify_text(&bytes) {
-            tracing::debug!(target: "sg::index", "skipping {}: {skip}", f.rel_path);
-            return None;
-        }
-        let text = vfs::decode_text(bytes);
         Some(self.prepare_text(&f.rel_path, f.mtime_ns, &text))
     }
 

@@ -17,6 +17,25 @@ use crate::store::ChunkRecord;
 use crate::syntax::Language;
 use crate::vectors::VectorSet;
 
+/// The longest query text a search accepts, in bytes. Queries are typed or selected by a person; a
+/// longer one is almost certainly a whole buffer sent by mistake, and analysing and embedding it would
+/// take minutes and gigabytes.
+pub const MAX_QUERY_BYTES: usize = 4096;
+
+/// A query longer than [`MAX_QUERY_BYTES`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("query too long: {0} bytes, at most {MAX_QUERY_BYTES}")]
+pub struct QueryTooLong(pub usize);
+
+/// Refuses a query text longer than [`MAX_QUERY_BYTES`]. Every search entry point checks this first
+/// ([`Workspace::search`] does); front ends may call it to answer with their own kind of error.
+pub fn check_query(query: &str) -> Result<(), QueryTooLong> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(QueryTooLong(query.len()));
+    }
+    Ok(())
+}
+
 /// A search request.
 #[derive(Clone, Debug)]
 pub struct SearchRequest {
@@ -328,8 +347,10 @@ impl Workspace {
         top.first().map(|(_, s)| (*s, floor))
     }
 
-    /// Runs a search on the current state of the index.
+    /// Runs a search on the current state of the index. A query longer than [`MAX_QUERY_BYTES`] is
+    /// refused ([`QueryTooLong`]).
     pub fn search(&self, req: &SearchRequest, rank_cfg: &RankConfig) -> Result<SearchResponse> {
+        check_query(&req.query)?;
         let t = Instant::now();
         let globs = build_globs(&req.paths)?;
         let filtered = globs.is_some() || !req.languages.is_empty() || !req.kinds.is_empty();

@@ -191,10 +191,26 @@ pub struct SymbolRecord {
     pub end_line: u32,
 }
 
+/// Runs every record decoder on `bytes` (file, chunk, symbols), in that order, and says which
+/// accepted them. For the property tests and fuzz targets: a decoder must answer `None` to bad bytes,
+/// never panic, and never allocate more than the bytes can hold.
+#[doc(hidden)]
+pub fn decode_any(bytes: &[u8]) -> [bool; 3] {
+    [
+        FileRecord::decode(bytes).is_some(),
+        ChunkRecord::decode(bytes).is_some(),
+        decode_symbols(bytes).is_some(),
+    ]
+}
+
+/// The fewest bytes one encoded symbol takes (three empty strings and two lines).
+const MIN_SYMBOL_BYTES: usize = 5 * 4;
+
 fn decode_symbols(b: &[u8]) -> Option<Vec<SymbolRecord>> {
     let mut d = Dec(unseal(b)?);
     let n = d.u32()? as usize;
-    let mut out = Vec::with_capacity(n.min(1 << 16));
+    // A damaged count must not reserve more than the bytes left could hold.
+    let mut out = Vec::with_capacity(n.min(d.0.len() / MIN_SYMBOL_BYTES));
     for _ in 0..n {
         let name = d.str()?.to_owned();
         let kind = ChunkKind::from_name(d.str()?)?;
@@ -288,7 +304,8 @@ impl FileRecord {
         let size = d.u64()?;
         let hash = d.hash()?;
         let n = d.u32()? as usize;
-        let mut chunks = Vec::with_capacity(n);
+        // A damaged count must not reserve more than the bytes left could hold.
+        let mut chunks = Vec::with_capacity(n.min(d.0.len() / 4));
         for _ in 0..n {
             chunks.push(ChunkId(d.u32()?));
         }

@@ -312,6 +312,67 @@ pub fn parse(lang: Language, text: &str) -> Option<tree_sitter::Tree> {
     parse_with_budget(lang, text, PARSE_BUDGET)
 }
 
+/// Whether the grammar of `lang` must not see characters outside ASCII. tree-sitter-bash 0.25.1's
+/// external scanner passes the lookahead code point to C's `isdigit`, whose table it then reads far
+/// out of bounds: `echo {\u{10FFFD}` kills the process with SIGSEGV (found by the property tests;
+/// upstream tree-sitter-bash issue 337).
+fn needs_ascii_shadow(lang: Language) -> bool {
+    lang == Language::Bash
+}
+
+/// `text` with every byte of a non-ASCII character replaced by `x`: the same length and byte offsets,
+/// so the tree's ranges index the original text, and the same structure for grammars to which
+/// non-ASCII characters are word characters, as `x` is.
+fn ascii_shadow(text: &str) -> Vec<u8> {
+    text.bytes()
+        .map(|b| if b.is_ascii() { b } else { b'x' })
+        .collect()
+}
+
+/// Whether tree-sitter-ruby 0.23.1's scanner can hold the heredocs of `text`. It stores a heredoc
+/// word's length in one byte and checks its 1 KiB state buffer two bytes short: a word of 256
+/// characters aborts the process on an assertion (found by the property tests; upstream
+/// tree-sitter-ruby issue 269, fixed after 0.23.1), and heredocs opened on one line that need nearly
+/// 1 KiB of state could write past the buffer. A text whose heredoc words come near either limit is
+/// not parsed (it is cut in line windows). Words are measured as the scanner reads them: an
+/// identifier, or anything up to the closing quote.
+fn ruby_heredocs_fit(text: &str) -> bool {
+    /// Longest heredoc word let through (the scanner breaks at 256).
+    const MAX_WORD: usize = 200;
+    /// Most scanner state the heredocs opened on one line may take (the buffer holds 1024 bytes).
+    const MAX_LINE_STATE: usize = 640;
+    for line_start in
+        std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+    {
+        let line_end = memchr::memchr(b'\n', &text.as_bytes()[line_start..])
+            .map_or(text.len(), |i| line_start + i);
+        let line = &text[line_start..line_end];
+        let mut state = 0;
+        for at in memchr::memmem::find_iter(line.as_bytes(), b"<<") {
+            let rest = &text[line_start + at + 2..];
+            let rest = rest.strip_prefix(['~', '-']).unwrap_or(rest);
+            let mut chars = rest.chars();
+            let word = match chars.next() {
+                Some(q @ ('\'' | '"' | '`')) => {
+                    chars.take_while(|c| *c != q).take(MAX_WORD).count()
+                }
+                Some(c) if c.is_alphanumeric() || c == '_' => {
+                    1 + chars
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .take(MAX_WORD)
+                        .count()
+                }
+                _ => continue,
+            };
+            state += 4 + word;
+            if word >= MAX_WORD || state >= MAX_LINE_STATE {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// Like [`parse`] with an explicit time budget.
 pub fn parse_with_budget(
     lang: Language,
@@ -319,6 +380,10 @@ pub fn parse_with_budget(
     budget: Duration,
 ) -> Option<tree_sitter::Tree> {
     let grammar = lang.grammar()?;
+    if lang == Language::Ruby && !ruby_heredocs_fit(text) {
+        tracing::debug!(target: "sg::syntax", bytes = text.len(), "heredoc words too long for the Ruby grammar");
+        return None;
+    }
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let slot = parsers.entry(lang).or_insert_with(|| {
@@ -333,7 +398,13 @@ pub fn parse_with_budget(
         });
         let parser = slot.as_mut()?;
         let started = Instant::now();
-        let bytes = text.as_bytes();
+        let shadow;
+        let bytes = if needs_ascii_shadow(lang) && !text.is_ascii() {
+            shadow = ascii_shadow(text);
+            &shadow[..]
+        } else {
+            text.as_bytes()
+        };
         let mut timed_out = false;
         let mut progress = |_: &tree_sitter::ParseState| {
             if started.elapsed() > budget {
@@ -374,6 +445,43 @@ mod tests {
             let tree = parse(lang, "x = 1\n").unwrap_or_else(|| panic!("{lang} did not parse"));
             assert_eq!(tree.root_node().end_byte(), 6, "{lang}");
         }
+    }
+
+    #[test]
+    fn bash_survives_characters_its_scanner_cannot_classify() {
+        // Each crashed the process with SIGSEGV inside tree-sitter-bash's scanner.
+        for text in [
+            "echo {\u{10FFFD}",
+            "{\u{F0306}",
+            "x() { echo {\u{10FFFD}; }\n",
+        ] {
+            let tree = parse(Language::Bash, text).expect("parses");
+            assert_eq!(tree.root_node().end_byte(), text.len());
+        }
+        // Ranges still index the original text: a function named with non-ASCII letters.
+        let text = "caf\u{e9}() { echo \u{1F600}; }\n";
+        let chunks = crate::chunk::analyze(Language::Bash, text, &Default::default());
+        let names: Vec<_> = chunks.symbols.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["caf\u{e9}"]);
+    }
+
+    #[test]
+    fn ruby_heredoc_words_the_scanner_cannot_hold_are_not_parsed() {
+        // Each aborted the process on an assertion in tree-sitter-ruby's scanner.
+        let long = "A".repeat(300);
+        let cases = [
+            format!("x = <<{long}\nbody\n{long}\n"),
+            format!("x = <<~{long}\n"),
+            format!("<<~\"BASH\n{}\nBASH\n", "  it needs this line\n".repeat(20)),
+        ];
+        for text in &cases {
+            assert!(parse(Language::Ruby, text).is_none());
+            let chunks = crate::chunk::analyze(Language::Ruby, text, &Default::default()).chunks;
+            assert_eq!(chunks.first().map(|c| c.start_byte), Some(0));
+        }
+        // Ordinary heredocs and shifts still parse.
+        let text = "def f\n  x = <<~EOS\n    hi\n  EOS\n  a << b\nend\n";
+        assert!(parse(Language::Ruby, text).is_some());
     }
 
     #[test]

@@ -1,5 +1,13 @@
 //! The only place that knows the file system: workspace discovery (ignore rules, default exclusions,
 //! size and binary checks), reading files as text, and relative path conventions.
+//!
+//! A file is known by its key: its path relative to the workspace root, `/`-separated, each name in
+//! the lossless form of [`key`] (names that are not UTF-8 stay distinct). [`rel_path`] makes a key,
+//! [`abs_path`] turns one back into the path on disk, and [`read_text`] reads the file a key names.
+
+pub mod key;
+mod pseudo;
+mod read;
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -9,6 +17,9 @@ use ignore::overrides::OverrideBuilder;
 
 use crate::config::IndexConfig;
 use crate::syntax::Language;
+
+pub use self::pseudo::is_pseudo_path;
+pub use self::read::{ReadError, read_bounded, read_file};
 
 /// Folders skipped everywhere: build output, dependencies, caches and version-control metadata.
 pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
@@ -135,7 +146,7 @@ const BINARY_EXTENSIONS: &[&str] = &[
 /// A file found by discovery.
 #[derive(Clone, Debug)]
 pub struct FoundFile {
-    /// Path relative to the workspace root, `/`-separated.
+    /// The file's key: its path relative to the workspace root, `/`-separated (see [`key`]).
     pub rel_path: String,
     /// Absolute path.
     pub abs_path: PathBuf,
@@ -154,6 +165,13 @@ pub enum Skip {
     Binary,
     /// Looks machine-written: very long lines (minified code).
     Minified,
+    /// Not a regular file when it was opened: a FIFO, socket, device, folder or symbolic link
+    /// (possibly swapped in after discovery).
+    NotRegular,
+    /// On a pseudo file system (procfs, sysfs...): kernel interfaces, not files.
+    PseudoFs,
+    /// The path leaves the workspace folder (`..`, an absolute or empty component).
+    Outside,
 }
 
 impl std::fmt::Display for Skip {
@@ -162,11 +180,15 @@ impl std::fmt::Display for Skip {
             Skip::TooLarge(n) => write!(f, "too large ({n} bytes)"),
             Skip::Binary => write!(f, "binary"),
             Skip::Minified => write!(f, "minified or generated"),
+            Skip::NotRegular => write!(f, "not a regular file"),
+            Skip::PseudoFs => write!(f, "on a pseudo file system"),
+            Skip::Outside => write!(f, "outside the workspace folder"),
         }
     }
 }
 
-/// Relative `/`-separated path of `abs` under `root`, if it is inside.
+/// The key of `abs` under `root` (its relative `/`-separated path, names as in [`key`]), if it is
+/// inside.
 pub fn rel_path(root: &Path, abs: &Path) -> Option<String> {
     let rel = abs.strip_prefix(root).ok()?;
     let mut out = String::new();
@@ -174,9 +196,23 @@ pub fn rel_path(root: &Path, abs: &Path) -> Option<String> {
         if !out.is_empty() {
             out.push('/');
         }
-        out.push_str(&comp.as_os_str().to_string_lossy());
+        out.push_str(&key::name_to_key(comp.as_os_str()));
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// The path on disk of the file with key `rel` under `root`: the inverse of [`rel_path`].
+pub fn abs_path(root: &Path, rel: &str) -> PathBuf {
+    root.join(key::key_to_name(rel))
+}
+
+/// Reads the file with key `rel` under `root` as indexable text: at most `max_size` bytes, only a
+/// regular file reached without links (see [`read_file`]), neither binary nor minified, decoded
+/// lossily.
+pub fn read_text(root: &Path, rel: &str, max_size: u64) -> Result<String, ReadError> {
+    let bytes = read_file(root, rel, max_size)?;
+    classify_text(&bytes)?;
+    Ok(decode_text(bytes))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
@@ -198,8 +234,8 @@ fn has_binary_extension(path: &str) -> bool {
 }
 
 /// Builds the walker with sg's rules: `.gitignore` (also outside git repositories), `.ignore`,
-/// `.sgignore`, hidden files skipped, links not followed, default and configured exclusions. The walk
-/// never enters an entry `keep` refuses.
+/// `.sgignore`, hidden files skipped, links not followed, default and configured exclusions, folders on
+/// pseudo file systems (procfs, sysfs...) never entered. The walk never enters an entry `keep` refuses.
 fn walker(
     root: &Path,
     cfg: &IndexConfig,
@@ -228,13 +264,17 @@ fn walker(
         .add_custom_ignore_filename(".sgignore")
         .overrides(overrides)
         .sort_by_file_path(|a, b| a.cmp(b))
-        .filter_entry(move |e| keep(e.path()))
+        // One filter (a second `filter_entry` would replace the first).
+        .filter_entry(move |e| {
+            !(e.file_type().is_some_and(|t| t.is_dir()) && is_pseudo_path(e.path()))
+                && keep(e.path())
+        })
         .build();
     Ok(walk)
 }
 
 /// Lists the files of a workspace that pass the ignore rules and the size limit, sorted by path.
-/// Unreadable entries are logged and skipped.
+/// Unreadable entries are logged and skipped; a root on a pseudo file system has no files.
 pub fn discover(root: &Path, cfg: &IndexConfig) -> anyhow::Result<Vec<FoundFile>> {
     discover_filtered(root, cfg, |_| true)
 }
@@ -247,6 +287,10 @@ pub fn discover_filtered(
     keep: impl Fn(&Path) -> bool + Send + Sync + 'static,
 ) -> anyhow::Result<Vec<FoundFile>> {
     let mut out = Vec::new();
+    if is_pseudo_path(root) {
+        tracing::warn!(target: "sg::vfs", "{} is on a pseudo file system (procfs, sysfs...): nothing to index", root.display());
+        return Ok(out);
+    }
     for entry in walker(root, cfg, keep)? {
         let entry = match entry {
             Ok(e) => e,

@@ -354,6 +354,7 @@ impl Server {
 
     /// Runs `sg/search`.
     async fn search(&self, params: SearchParams) -> Result<SearchResult> {
+        crate::query::check_query(&params.query).map_err(|e| invalid(e.to_string()))?;
         let t = Instant::now();
         let settings = self.settings();
         let mode = match params.mode.as_deref() {
@@ -448,7 +449,7 @@ impl Server {
         let results = hits
             .into_iter()
             .filter_map(|(root, h)| {
-                let uri = path_to_uri(&root.join(&h.path))?;
+                let uri = path_to_uri(&crate::vfs::abs_path(&root, &h.path))?;
                 let json = crate::cli::JsonHit::from(&h);
                 let signals = serde_json::to_value(&json)
                     .ok()?
@@ -497,6 +498,7 @@ impl Server {
 
     #[allow(deprecated)]
     async fn workspace_symbols(&self, query: String) -> Result<Vec<SymbolInformation>> {
+        crate::query::check_query(&query).map_err(|e| invalid(e.to_string()))?;
         let current = self
             .state
             .last_active
@@ -559,7 +561,11 @@ impl Server {
                     let Some(path) = table.path(h.entry.file) else {
                         continue;
                     };
-                    out.push((h.matched, f.root.join(path), h.entry.clone()));
+                    out.push((
+                        h.matched,
+                        crate::vfs::abs_path(&f.root, path),
+                        h.entry.clone(),
+                    ));
                 }
             }
             out.sort_by_key(|a| a.0);

@@ -316,18 +316,13 @@ impl Indexer {
         }
     }
 
-    /// Reads a file that changed on disk, never through a link, and no more than the size limit.
+    /// Reads a file that changed on disk as discovery does ([`vfs::read_text`]): never through a link, never
+    /// blocking, no more than the size limit.
     fn read(&self, rel: &str) -> Option<String> {
         let max = self.ws.config().max_file_size;
-        match self.confine.read(rel, max) {
-            Ok(bytes) => {
-                if let Err(skip) = vfs::classify_text(&bytes) {
-                    tracing::debug!(target: "sg::lsp", "skipping {rel}: {skip}");
-                    return None;
-                }
-                Some(vfs::decode_text(bytes))
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        match vfs::read_text(self.ws.root(), rel, max) {
+            Ok(text) => Some(text),
+            Err(vfs::ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => {
                 tracing::info!(target: "sg::lsp", "not indexing {rel}: {err}");
                 None

@@ -6,5 +6,7 @@ mod cli;
 mod engine;
 mod faults;
 mod first_contact;
+#[cfg(unix)]
+mod hostile_files;
 mod own_index;
 mod quality;
