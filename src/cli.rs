@@ -100,6 +100,13 @@ struct RootArgs {
     root: Option<PathBuf>,
 }
 
+impl RootArgs {
+    /// The folder given, as an argument or with `--root`.
+    fn given(&self) -> Option<&Path> {
+        self.path.as_deref().or(self.root.as_deref())
+    }
+}
+
 /// Finds the workspace: an explicit folder as given, otherwise the one holding the current folder.
 fn resolve_root(explicit: Option<&Path>, common: &CommonArgs) -> Result<crate::root::FoundRoot> {
     match explicit {
@@ -499,14 +506,7 @@ pub fn use_color(stream_is_terminal: bool) -> bool {
 fn cmd_index(a: IndexArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let deadline = t + Duration::from_secs(a.wait);
-    let found = resolve_root(
-        a.root
-            .path
-            .as_ref()
-            .or(a.root.root.as_ref())
-            .map(PathBuf::as_path),
-        &a.common,
-    )?;
+    let found = resolve_root(a.root.given(), &a.common)?;
     let _background = if a.background {
         match crate::background::BackgroundLock::try_acquire(&a.common.index_dir_of(&found.root)?)?
         {
@@ -776,14 +776,7 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
 }
 
 fn cmd_status(a: StatusArgs) -> Result<i32> {
-    let found = resolve_root(
-        a.root
-            .path
-            .as_ref()
-            .or(a.root.root.as_ref())
-            .map(PathBuf::as_path),
-        &a.common,
-    )?;
+    let found = resolve_root(a.root.given(), &a.common)?;
     let ws = a.common.open(&found.root)?;
     let st = ws.status()?;
     let ann = ws.ann_status()?;

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
-use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::chunk::{self, Chunk};
 use crate::ids::{ChunkId, ContentHash};
@@ -147,7 +146,7 @@ impl Overlay {
         let mut wide = req.clone();
         wide.limit = (req.limit * 2 + 20).max(CANDIDATES);
         let main = ws.search(&wide, rank_cfg)?;
-        let globs = build_globs(&req.paths)?;
+        let globs = crate::query::build_globs(&req.paths)?;
         let allowed = |path: &str, language: Language, c: &Chunk| {
             globs.as_ref().is_none_or(|g| g.is_match(path))
                 && (req.languages.is_empty() || req.languages.contains(&language))
@@ -335,20 +334,6 @@ fn buffer_hit(
         snippet: snippet(&c.text, query, 3),
         signals,
     }
-}
-
-fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
-    if globs.is_empty() {
-        return Ok(None);
-    }
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        b.add(Glob::new(g).map_err(|e| anyhow::anyhow!("invalid path glob {g:?}: {e}"))?);
-        if !g.contains('/') {
-            b.add(Glob::new(&format!("**/{g}"))?);
-        }
-    }
-    Ok(Some(b.build()?))
 }
 
 /// Chunks the buffers as the index chunks files, and indexes them in memory.

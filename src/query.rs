@@ -223,7 +223,8 @@ const CANDIDATES: usize = 100;
 /// Most files the import graph adds to a query's editor context.
 const RELATED_FILES: usize = 64;
 
-fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
+/// Compiles path globs (relative to the workspace root; a glob without `/` also matches in any folder).
+pub(crate) fn build_globs(globs: &[String]) -> Result<Option<GlobSet>> {
     if globs.is_empty() {
         return Ok(None);
     }

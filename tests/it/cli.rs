@@ -2,11 +2,11 @@
 //! index.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use sg::index::NoProgress;
 
-use crate::support::TestWs;
+use crate::support::{TestWs, json, sg};
 
 const REPO: &str = r#"
 //- /lib/retry.py
@@ -38,18 +38,6 @@ pub fn parse_config(text: &str) -> Config {
 
 A tiny fixture.
 "#;
-
-fn sg(t: &TestWs) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sg"));
-    c.env("SG_INDEX_DIR", t.dir.path().join("base"));
-    c.env_remove("SG_LOG");
-    c
-}
-
-fn json(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(out)))
-}
 
 #[test]
 fn search_json_reports_ranges_and_index_counts() {

@@ -4,7 +4,6 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use sg::query::SearchRequest;
 use sg::search::{Mode, RankConfig};
 use sg::vfs::{self, ReadError, Skip};
 
-use crate::support::TestWs;
+use crate::support::{TestWs, json, sg};
 
 fn mkfifo(path: &Path) {
     rustix::fs::mkfifoat(
@@ -34,18 +33,6 @@ fn without_blocking<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send 
     });
     rx.recv_timeout(Duration::from_secs(120))
         .unwrap_or_else(|_| panic!("{what} blocked"))
-}
-
-fn sg(t: &TestWs) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sg"));
-    c.env("SG_INDEX_DIR", t.dir.path().join("base"));
-    c.env_remove("SG_LOG");
-    c
-}
-
-fn json(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
 
 #[test]

@@ -100,3 +100,17 @@ pub fn say_skipped(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "test {test}: skipped: {why}");
 }
+
+/// The `sg` binary, with the test workspace's own index base and no log level from the environment.
+pub fn sg(t: &TestWs) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sg"));
+    c.env("SG_INDEX_DIR", t.dir.path().join("base"));
+    c.env_remove("SG_LOG");
+    c
+}
+
+/// Parses a command's JSON output, showing it when it is not JSON.
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
