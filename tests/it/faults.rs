@@ -246,11 +246,33 @@ fn is_root() -> bool {
 
 /// Runs `cmd` as an unprivileged user when the tests run as root (where permission bits do not
 /// stop anything); otherwise as is.
-fn unprivileged(cmd: &mut Command) -> &mut Command {
-    if is_root() {
-        cmd.uid(65534).gid(65534);
+///
+/// It runs a copy of the binary in the test's own folder, from `/`: the build folder and the checkout may lie
+/// where that user cannot enter (a private temporary folder, a home folder).
+fn unprivileged_sg(t: &TestWs) -> Command {
+    let bin = t.dir.path().join("bin");
+    let exe = bin.join("sg");
+    if !exe.exists() {
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_sg"), &exe).unwrap();
     }
-    cmd
+    for (path, mode) in [
+        (t.dir.path(), 0o755),
+        (bin.as_path(), 0o755),
+        (exe.as_path(), 0o755),
+    ] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let mut c = Command::new(&exe);
+    c.env("SG_INDEX_DIR", t.dir.path().join("base"));
+    c.env("SG_CACHE_DIR", t.dir.path().join("cache"));
+    c.env_remove("SG_LOG");
+    c.env_remove("SG_MODEL_PATH");
+    c.current_dir("/");
+    if is_root() {
+        c.uid(65534).gid(65534);
+    }
+    c
 }
 
 /// Lets every user read (and enter) `dir` and everything under it.
@@ -313,14 +335,12 @@ fn permission_errors_are_reported_as_such_and_nothing_is_removed() {
     let locked = t.dir.path().join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let out = unprivileged(
-        sg(&t)
-            .args(["index", "--no-embed", "--index-dir"])
-            .arg(locked.join("ix"))
-            .arg(t.root()),
-    )
-    .output()
-    .unwrap();
+    let out = unprivileged_sg(&t)
+        .args(["index", "--no-embed", "--index-dir"])
+        .arg(locked.join("ix"))
+        .arg(t.root())
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("Permission denied"), "{err}");
@@ -333,14 +353,12 @@ fn permission_errors_are_reported_as_such_and_nothing_is_removed() {
         std::fs::set_permissions(idx.join("lmdb"), std::fs::Permissions::from_mode(0o555)).unwrap();
     }
     let before = std::fs::metadata(&data).unwrap().len();
-    let out = unprivileged(
-        sg(&t)
-            .args(["status", "--no-embed", "--index-dir"])
-            .arg(&idx)
-            .arg(t.root()),
-    )
-    .output()
-    .unwrap();
+    let out = unprivileged_sg(&t)
+        .args(["status", "--no-embed", "--index-dir"])
+        .arg(&idx)
+        .arg(t.root())
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("Permission denied"), "{err}");
@@ -660,9 +678,9 @@ fn indexed_with_cache(t: &TestWs) -> (PathBuf, PathBuf) {
     (idx, cache)
 }
 
-fn search_args(cmd: &mut Command, idx: &Path, cache: &Path, root: &Path, q: &str) {
+fn search_args(cmd: &mut Command, model: &Path, idx: &Path, cache: &Path, root: &Path, q: &str) {
     cmd.args(["search", "--json", "--fast-model", "none", "--model-path"])
-        .arg(static_model())
+        .arg(model)
         .arg("--cache-dir")
         .arg(cache)
         .arg("--index-dir")
@@ -735,6 +753,14 @@ fn status_and_search_work_on_an_index_this_user_cannot_write() {
     let t = TestWs::new("");
     corpus(&t, 10);
     let (idx, cache) = indexed_with_cache(&t);
+    // The unprivileged user reads the model from a copy in the test's folder: the checkout may lie
+    // where it cannot enter (a private temporary folder, a home folder).
+    let model = t.dir.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    for e in std::fs::read_dir(static_model()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), model.join(e.file_name())).unwrap();
+    }
     open_to_all(t.dir.path());
     for dir in [&idx, &cache] {
         let mut stack = vec![dir.to_path_buf()];
@@ -748,25 +774,30 @@ fn status_and_search_work_on_an_index_this_user_cannot_write() {
         }
     }
     let before = snapshot(&idx);
-    let mut cmd = sg(&t);
-    search_args(&mut cmd, &idx, &cache, &t.root(), "compute_checksum");
-    let out = unprivileged(&mut cmd).output().unwrap();
+    let mut cmd = unprivileged_sg(&t);
+    search_args(
+        &mut cmd,
+        &model,
+        &idx,
+        &cache,
+        &t.root(),
+        "compute_checksum",
+    );
+    let out = cmd.output().unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["results"][0]["path"], "lib/checksum.py", "{v}");
     assert_eq!(v["index"]["embedded"], v["index"]["chunks"], "{v}");
-    let out = unprivileged(
-        sg(&t)
-            .args(["status", "--json", "--fast-model", "none", "--model-path"])
-            .arg(static_model())
-            .arg("--cache-dir")
-            .arg(&cache)
-            .arg("--index-dir")
-            .arg(&idx)
-            .arg(t.root()),
-    )
-    .output()
-    .unwrap();
+    let out = unprivileged_sg(&t)
+        .args(["status", "--json", "--fast-model", "none", "--model-path"])
+        .arg(&model)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--index-dir")
+        .arg(&idx)
+        .arg(t.root())
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["writable"], false, "{v}");
@@ -831,6 +862,7 @@ fn a_read_only_mount_is_searched() {
     let mut cmd = sg(&t);
     search_args(
         &mut cmd,
+        &static_model(),
         &name(&idx),
         &name(&cache),
         &name(&t.root()),
