@@ -18,14 +18,18 @@ pub fn default_list_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("exclude.txt")
 }
 
-/// The benchmark's own list, when the benchmark folder (`../shared`) sits beside the repository.
+/// The benchmark's own list, when the benchmark folder (`../shared`, or `$SG_SHARED_DIR`) sits beside the
+/// repository.
 pub fn benchmark_list_path() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("..")
-        .join("shared")
-        .join("bench")
-        .join("training-exclude.txt");
+    let shared = std::env::var_os("SG_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("..")
+                .join("shared")
+        });
+    let path = shared.join("bench").join("training-exclude.txt");
     path.is_file().then_some(path)
 }
 
