@@ -1,10 +1,8 @@
 //! Keeps paths named from outside (an editor's URIs, file-watcher events) inside their workspace folder:
 //! a path is normalised without following anything, refused when it leaves the folder or enters one
-//! the index keeps for itself, and a file is read without following symbolic links, with its size
-//! bounded whatever its metadata claims.
+//! the index keeps for itself. Files are then read by [`crate::vfs::read_file`], which never follows a
+//! symbolic link, never blocks and never reads past the size limit.
 
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
 /// Why a path was refused.
@@ -98,8 +96,8 @@ impl Confinement {
 
     /// The workspace-relative, `/`-separated path of `path`, normalised lexically (nothing is
     /// followed). Refused when it leaves the folder, names the folder itself, or lies in a private
-    /// folder. Symbolic links along the path are not looked at here: [`Confinement::open`] refuses
-    /// them when the file is read.
+    /// folder. Symbolic links along the path are not looked at here: [`crate::vfs::read_file`]
+    /// refuses them when the file is read.
     pub fn rel(&self, path: &Path) -> Result<String, Refusal> {
         if !path.is_absolute() {
             return Err(Refusal::Relative);
@@ -129,63 +127,6 @@ impl Confinement {
             }
         }
         false
-    }
-
-    /// Opens the file at `rel` for reading without following a symbolic link anywhere below the root,
-    /// and without blocking on a FIFO or a device: each folder on the way must be a real folder, and
-    /// what is opened must be a regular file.
-    pub fn open(&self, rel: &str) -> io::Result<File> {
-        let refuse = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
-        let parts: Vec<&str> = rel.split('/').collect();
-        if parts
-            .iter()
-            .any(|p| p.is_empty() || *p == "." || *p == "..")
-        {
-            return Err(refuse(format!("{rel:?} is not a normalised relative path")));
-        }
-        let mut path = self.root.clone();
-        for (i, part) in parts.iter().enumerate() {
-            path.push(part);
-            if self.is_private(&path) {
-                return Err(refuse(format!("{rel} is inside the index folder")));
-            }
-            let meta = std::fs::symlink_metadata(&path)?;
-            if meta.file_type().is_symlink() {
-                let at = parts[..=i].join("/");
-                return Err(refuse(format!("{at} is a symbolic link")));
-            }
-            if i + 1 < parts.len() && !meta.is_dir() {
-                return Err(refuse(format!("{} is not a folder", parts[..=i].join("/"))));
-            }
-        }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.read(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // The last component is checked again by the kernel: a link swapped in since is refused.
-            opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-        }
-        let file = opts.open(&path)?;
-        if !file.metadata()?.is_file() {
-            return Err(refuse(format!("{rel} is not a regular file")));
-        }
-        Ok(file)
-    }
-
-    /// Reads the file at `rel` as [`Confinement::open`] opens it, refusing it when it holds more than
-    /// `max` bytes (counted while reading, whatever its metadata says).
-    pub fn read(&self, rel: &str, max: u64) -> io::Result<Vec<u8>> {
-        let file = self.open(rel)?;
-        let mut bytes = Vec::new();
-        file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > max {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{rel} is larger than {max} bytes"),
-            ));
-        }
-        Ok(bytes)
     }
 }
 
@@ -237,42 +178,28 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn reads_never_follow_links_fifos_or_go_past_the_limit() {
+    fn paths_through_links_are_told_apart() {
         let (d, c) = setup();
         let r = c.root().to_path_buf();
         let secret = d.path().join("secret.txt");
         std::fs::write(&secret, "password\n").unwrap();
         std::os::unix::fs::symlink(&secret, r.join("src/link.py")).unwrap();
         std::os::unix::fs::symlink(d.path(), r.join("up")).unwrap();
-        assert_eq!(c.read("src/a.py", 100).unwrap(), b"def a(): pass\n");
         assert!(!c.through_link("src/a.py") && !c.through_link("src/new/b.py"));
         assert!(c.through_link("src/link.py") && c.through_link("up/secret.txt"));
-        let err = c.read("src/link.py", 100).unwrap_err().to_string();
-        assert_eq!(err, "src/link.py is a symbolic link");
-        let err = c.read("up/secret.txt", 100).unwrap_err().to_string();
-        assert_eq!(err, "up is a symbolic link");
-        let err = c.read("src/a.py", 5).unwrap_err().to_string();
-        assert_eq!(err, "src/a.py is larger than 5 bytes");
-        assert!(c.read("src/../../secret.txt", 100).is_err());
-        assert!(c.read("idx/lmdb", 100).is_err());
-        assert_eq!(
-            c.read("src", 100).unwrap_err().to_string(),
-            "src is not a regular file"
+        // What the language server then reads goes through vfs::read_file, which refuses both links.
+        let err = crate::vfs::read_file(&r, "src/link.py", 100).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::vfs::ReadError::Skipped(crate::vfs::Skip::NotRegular)
+            ),
+            "{err}"
         );
-        let fifo = r.join("src/pipe.py");
-        let status = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        assert!(crate::vfs::read_file(&r, "up/secret.txt", 100).is_err());
         assert_eq!(
-            c.read("src/pipe.py", 100).unwrap_err().to_string(),
-            "src/pipe.py is not a regular file",
-            "opening a FIFO does not block"
-        );
-        assert_eq!(
-            c.read("missing.py", 100).unwrap_err().kind(),
-            io::ErrorKind::NotFound
+            crate::vfs::read_file(&r, "src/a.py", 100).unwrap(),
+            b"def a(): pass\n"
         );
     }
 }
