@@ -1250,6 +1250,10 @@ impl Workspace {
     /// How many chunks still wait for the main model, after picking up every vector the cache already has
     /// (0 without a model).
     pub fn pending_count(&self) -> Result<usize> {
+        // Fully embedded (the common case of a warm search): no pass over every chunk record.
+        if self.embedder.is_none() || self.vectors().len() as u64 >= self.status()?.chunks {
+            return Ok(0);
+        }
         Ok(self.pending_embeddings()?.len())
     }
 
