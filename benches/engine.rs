@@ -87,7 +87,6 @@ fn fusion(c: &mut Criterion) {
                     id: ChunkId(i),
                     path: &paths[i as usize],
                     symbol: Some(&symbols[i as usize]),
-                    also: &[],
                     kind: ChunkKind::Function,
                     language: Language::Rust,
                     start_line: 1 + i,

@@ -195,8 +195,6 @@ pub struct Chunk {
     pub enclosing: String,
     /// The exact source text of `start_byte..end_byte`.
     pub text: String,
-    /// Other definitions packed into this chunk besides `symbol` (see [`ChunkConfig::pack_chars`]).
-    pub also: Vec<String>,
 }
 
 /// A named definition, for workspace-symbol search.
@@ -218,13 +216,42 @@ pub struct Symbol {
     pub end_byte: u32,
 }
 
+/// Neighbouring units of one scope embedded together by the main model (see [`ChunkConfig::pack_chars`]):
+/// the pack's vector stands for each of its members, which are still indexed, scored and reported one by one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pack {
+    /// The members: indices into [`Analysis::chunks`], consecutive.
+    pub members: std::ops::Range<usize>,
+    /// The first byte of the first member.
+    pub start_byte: u32,
+    /// One past the last byte of the last member.
+    pub end_byte: u32,
+    /// The enclosing chain of the pack's largest named member (or the members' scope when none is named):
+    /// what precedes the pack's text when it is embedded.
+    pub enclosing: String,
+}
+
 /// Everything chunking learns about one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
-    /// The chunks, in file order.
+    /// The units, in file order: each definition that fits (or each piece of one that does not), glue and
+    /// windows. Units do not overlap, except the shared lines of consecutive windows of one definition.
     pub chunks: Vec<Chunk>,
     /// Every named definition at any depth, in file order.
     pub symbols: Vec<Symbol>,
+    /// How the units are grouped for the main model, covering every unit once, in order (one pack per
+    /// unit when packing is off).
+    pub packs: Vec<Pack>,
+}
+
+impl Analysis {
+    /// Whether unit `i` shares its pack with other units.
+    pub fn is_packed(&self, i: usize) -> bool {
+        self.packs
+            .iter()
+            .find(|p| p.members.contains(&i))
+            .is_some_and(|p| p.members.len() > 1)
+    }
 }
 
 /// Cuts one file into chunks and lists its symbols. Never fails, never panics, never loses text.
@@ -252,10 +279,12 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
     }
     let mut chunks = cx.chunks;
     chunks.sort_by_key(|c| (c.start_byte, c.end_byte));
-    if cfg.pack_chars > 0 {
-        chunks = pack(chunks, text, cfg.pack_chars);
+    let packs = pack(&chunks, cfg.pack_chars);
+    Analysis {
+        chunks,
+        symbols,
+        packs,
     }
-    Analysis { chunks, symbols }
 }
 
 /// The scope a chunk sits in: its `enclosing` chain without its own label.
@@ -266,50 +295,68 @@ fn parent_scope(c: &Chunk) -> &str {
     c.enclosing.rsplit_once(" > ").map(|(p, _)| p).unwrap_or("")
 }
 
-/// Packs neighbouring, non-overlapping chunks of the same scope while the packed span stays within
-/// `limit` bytes. A packed chunk is named after its largest definition; the others go to `also`.
-fn pack(chunks: Vec<Chunk>, text: &str, limit: usize) -> Vec<Chunk> {
-    let mut out: Vec<Chunk> = Vec::with_capacity(chunks.len());
-    // The byte size of the definition that names each packed chunk.
-    let mut named_size: Vec<usize> = Vec::with_capacity(chunks.len());
-    for c in chunks {
+/// Groups neighbouring, non-overlapping units of the same scope while the group's span stays within
+/// `limit` bytes (0: every unit alone). A pack takes the enclosing chain of its largest named member.
+fn pack(chunks: &[Chunk], limit: usize) -> Vec<Pack> {
+    /// The pack being grown: its span, and the unit that names it (with that unit's size).
+    struct Open<'c> {
+        pack: Pack,
+        kind: ChunkKind,
+        named: Option<(&'c Chunk, usize)>,
+        first: &'c Chunk,
+    }
+    impl Open<'_> {
+        fn scope(&self) -> &str {
+            match self.named {
+                Some((c, _)) => parent_scope(c),
+                None => parent_scope(self.first),
+            }
+        }
+        fn close(mut self) -> Pack {
+            self.pack.enclosing = match self.named {
+                Some((c, _)) => c.enclosing.clone(),
+                None => self.scope().to_owned(),
+            };
+            self.pack
+        }
+    }
+    let mut out: Vec<Pack> = Vec::with_capacity(chunks.len());
+    let mut open: Option<Open> = None;
+    for (i, c) in chunks.iter().enumerate() {
         let size = (c.end_byte - c.start_byte) as usize;
-        if let Some(last) = out.last_mut() {
-            let fits = c.start_byte >= last.end_byte
-                && (c.end_byte - last.start_byte) as usize <= limit
-                && parent_scope(last) == parent_scope(&c)
+        if let Some(o) = open.as_mut() {
+            let fits = limit > 0
+                && c.start_byte >= o.pack.end_byte
+                && (c.end_byte - o.pack.start_byte) as usize <= limit
+                && o.scope() == parent_scope(c)
                 && c.kind != ChunkKind::Window
-                && last.kind != ChunkKind::Window
+                && o.kind != ChunkKind::Window
                 && c.kind != ChunkKind::Section
-                && last.kind != ChunkKind::Section;
+                && o.kind != ChunkKind::Section;
             if fits {
-                let named = named_size.last_mut().expect("one size per chunk");
-                let scope = parent_scope(last).to_owned();
-                let (old_name, new_name) = (last.symbol.take(), c.symbol.clone());
-                let take_new = new_name.is_some() && (old_name.is_none() || size > *named);
-                if take_new {
-                    last.also.extend(old_name);
-                    last.symbol = new_name;
-                    last.kind = c.kind;
-                    last.enclosing = c.enclosing.clone();
-                    *named = size;
-                } else {
-                    last.symbol = old_name;
-                    last.also.extend(new_name);
-                    if last.symbol.is_none() {
-                        last.enclosing = scope;
-                    }
+                if c.symbol.is_some() && o.named.is_none_or(|(_, n)| size > n) {
+                    o.named = Some((c, size));
+                    o.kind = c.kind;
                 }
-                last.also.extend(c.also);
-                last.end_byte = c.end_byte;
-                last.end_line = c.end_line;
-                last.text = text[last.start_byte as usize..last.end_byte as usize].to_owned();
+                o.pack.members.end = i + 1;
+                o.pack.end_byte = c.end_byte;
                 continue;
             }
         }
-        named_size.push(if c.symbol.is_some() { size } else { 0 });
-        out.push(c);
+        out.extend(open.take().map(Open::close));
+        open = Some(Open {
+            pack: Pack {
+                members: i..i + 1,
+                start_byte: c.start_byte,
+                end_byte: c.end_byte,
+                enclosing: String::new(),
+            },
+            kind: c.kind,
+            named: c.symbol.is_some().then_some((c, size)),
+            first: c,
+        });
     }
+    out.extend(open.take().map(Open::close));
     out
 }
 
@@ -448,7 +495,6 @@ impl Cx<'_, '_> {
             kind,
             enclosing: enclosing.to_owned(),
             text: self.src.text[s..e].to_owned(),
-            also: Vec::new(),
         });
     }
 
@@ -1906,33 +1952,60 @@ mod tests {
     }
 
     #[test]
-    fn small_neighbours_are_packed_and_every_symbol_is_kept() {
+    fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
         let text = "use std::io;\n\nfn a() -> u8 {\n    1\n}\n\nfn bb() -> u8 {\n    let x = 2;\n    x\n}\n\nstruct S;\n\nimpl S {\n    fn m(&self) {}\n}\n";
         let a = analyze(Language::Rust, text, &ChunkConfig::default());
-        assert_eq!(a.chunks.len(), 1, "{:#?}", a.chunks);
-        let c = &a.chunks[0];
-        assert_eq!((c.start_line, c.end_line), (1, 16));
-        // Named after the largest definition; the others are listed.
-        assert_eq!(c.symbol.as_deref(), Some("bb"));
+        // Every definition is its own unit, with its own range and name.
+        let units: Vec<(u32, u32, Option<&str>)> = a
+            .chunks
+            .iter()
+            .map(|c| (c.start_line, c.end_line, c.symbol.as_deref()))
+            .collect();
         assert_eq!(
-            c.also,
-            vec!["a".to_string(), "S".to_string(), "S".to_string()]
+            units,
+            vec![
+                (1, 5, Some("a")),
+                (7, 10, Some("bb")),
+                (12, 12, Some("S")),
+                (14, 16, Some("S")),
+            ],
+            "{:#?}",
+            a.chunks
         );
-        assert_eq!(c.text, text.trim_end());
+        // One pack holds them all, embedded as one text under the largest definition's chain.
+        assert_eq!(
+            a.packs,
+            vec![Pack {
+                members: 0..4,
+                start_byte: 0,
+                end_byte: text.trim_end().len() as u32,
+                enclosing: "fn bb".into(),
+            }]
+        );
+        assert!(a.is_packed(2));
         let names: Vec<&str> = a.symbols.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, vec!["a", "bb", "S", "S", "m"]);
-        // A limit below the total keeps pieces apart, and nothing overlaps or is lost.
+        // A limit below the total makes several packs, each within the limit, covering every unit once.
         let small = ChunkConfig {
             pack_chars: 40,
             ..ChunkConfig::default()
         };
         let a = analyze(Language::Rust, text, &small);
-        assert!(a.chunks.len() > 1);
-        assert!(
-            a.chunks
-                .windows(2)
-                .all(|w| w[0].end_byte <= w[1].start_byte)
-        );
+        assert!(a.packs.len() > 1);
+        let mut next = 0;
+        for p in &a.packs {
+            assert_eq!(p.members.start, next);
+            next = p.members.end;
+            assert!(
+                p.members.len() == 1 || p.end_byte - p.start_byte <= 40,
+                "{p:?}"
+            );
+        }
+        assert_eq!(next, a.chunks.len());
+        // Without packing every unit is its own pack.
+        let a = analyze(Language::Rust, text, &unpacked());
+        assert_eq!(a.packs.len(), a.chunks.len());
+        assert!(!a.is_packed(0));
     }
 
     fn render(a: &Analysis) -> String {
@@ -2021,6 +2094,16 @@ mod tests {
             assert!(s.start_byte < s.end_byte && s.end_byte as usize <= text.len());
             assert!(s.start_line <= s.end_line);
         }
+        // Packs cover every unit once, in order, and span their members.
+        let mut next = 0;
+        for p in &a.packs {
+            assert_eq!(p.members.start, next, "{:?}", a.packs);
+            assert!(p.members.end > p.members.start);
+            next = p.members.end;
+            assert_eq!(p.start_byte, a.chunks[p.members.start].start_byte);
+            assert_eq!(p.end_byte, a.chunks[p.members.end - 1].end_byte);
+        }
+        assert_eq!(next, a.chunks.len());
     }
 
     const RUST: &str = r###"use std::io;

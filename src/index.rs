@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 
 use crate::ann::{AnnIndex, AnnStatus, BuildReport};
-use crate::chunk::{self, Chunk};
+use crate::chunk::{self, Analysis, Chunk, Pack};
 use crate::config::IndexConfig;
 use crate::embed::Embedder;
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
@@ -160,7 +160,8 @@ struct PreparedFile {
     size: u64,
     hash: ContentHash,
     language: Language,
-    chunks: Vec<Chunk>,
+    /// The units, each with its pack's embedding hash and (on a pack's first member) the pack's text.
+    chunks: Vec<(Chunk, ContentHash, Option<String>)>,
     symbols: Vec<SymbolRecord>,
 }
 
@@ -171,6 +172,20 @@ pub fn embedding_text(enclosing: &str, text: &str) -> String {
     } else {
         format!("{enclosing}\n{text}")
     }
+}
+
+/// The texts the main model embeds for a file: one per pack (the pack's span of the file, after the
+/// enclosing chain of its largest member), in file order.
+pub fn pack_texts<'a>(
+    analysis: &'a Analysis,
+    text: &'a str,
+) -> impl Iterator<Item = (&'a Pack, String)> + 'a {
+    analysis.packs.iter().map(move |p| {
+        let body = text
+            .get(p.start_byte as usize..p.end_byte as usize)
+            .unwrap_or("");
+        (p, embedding_text(&p.enclosing, body))
+    })
 }
 
 /// The locked writer of a workspace (present by construction).
@@ -280,10 +295,7 @@ fn lexical_doc<'a>(
     symbols: &'a mut String,
 ) -> LexDoc<'a> {
     symbols.clear();
-    for name in rec.symbol.iter().chain(&rec.also) {
-        if !symbols.is_empty() {
-            symbols.push(' ');
-        }
+    if let Some(name) = &rec.symbol {
         symbols.push_str(name);
     }
     LexDoc {
@@ -869,7 +881,7 @@ impl Workspace {
         let mut cache_err = None;
         self.store
             .for_each_chunk(&txn, |id, rec| {
-                match Self::cached_vector(cache, &ctxn, model, dims, rec.hash) {
+                match Self::cached_vector(cache, &ctxn, model, dims, rec.embed_hash) {
                     Ok(Some(v)) => vs.insert(id, &v),
                     Ok(None) => {}
                     Err(e) => {
@@ -919,6 +931,24 @@ impl Workspace {
             .chunk
             .clone();
         let analysis = chunk::analyze(language, text, &chunk_cfg);
+        // Each unit's main-model text is its pack's: the pack's hash on every member, its text on the first.
+        let mut embed: Vec<(ContentHash, Option<String>)> =
+            vec![(ContentHash([0; 16]), None); analysis.chunks.len()];
+        for (p, t) in pack_texts(&analysis, text) {
+            let hash = ContentHash::of(t.as_bytes());
+            for i in p.members.clone() {
+                embed[i].0 = hash;
+            }
+            if p.members.len() > 1 {
+                embed[p.members.start].1 = Some(t);
+            }
+        }
+        let chunks = analysis
+            .chunks
+            .into_iter()
+            .zip(embed)
+            .map(|(c, (h, t))| (c, h, t))
+            .collect();
         let symbols = analysis
             .symbols
             .into_iter()
@@ -936,7 +966,7 @@ impl Workspace {
             size: text.len() as u64,
             hash: ContentHash::of(text.as_bytes()),
             language,
-            chunks: analysis.chunks,
+            chunks,
             symbols,
         }
     }
@@ -977,7 +1007,7 @@ impl Workspace {
                 .store
                 .alloc_chunk_ids(&mut txn, pf.chunks.len() as u32)?;
             let mut ids = Vec::with_capacity(pf.chunks.len());
-            for (i, c) in pf.chunks.into_iter().enumerate() {
+            for (i, (c, embed_hash, embed_text)) in pf.chunks.into_iter().enumerate() {
                 let id = ChunkId(first + i as u32);
                 let hash = ContentHash::of(embedding_text(&c.enclosing, &c.text).as_bytes());
                 let rec = ChunkRecord {
@@ -992,7 +1022,8 @@ impl Workspace {
                     enclosing: c.enclosing,
                     hash,
                     text: c.text,
-                    also: c.also,
+                    embed_hash,
+                    embed_text,
                 };
                 self.store.put_chunk(&mut txn, id, &rec)?;
                 ids.push(id);
@@ -1209,7 +1240,9 @@ impl Workspace {
         }
     }
 
-    /// Chunks that have no vector yet, as (id, embedding text, hash), deduplicated by hash.
+    /// Texts the main model has yet to embed, as (id, embedding text, hash), deduplicated by hash: one per
+    /// pack (its first member's id and the pack's text). Members of a pack pick up its vector from the cache
+    /// once it is embedded ([`Workspace::load_vectors`]).
     fn pending_embeddings(&self) -> Result<Vec<(ChunkId, String, ContentHash)>> {
         let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
             return Ok(Vec::new());
@@ -1226,12 +1259,18 @@ impl Workspace {
             if vs.contains(id) {
                 return Ok(());
             }
-            if let Some(v) = Self::cached_vector(cache, &ctxn, model, dims, rec.hash)? {
+            if let Some(v) = Self::cached_vector(cache, &ctxn, model, dims, rec.embed_hash)? {
                 hits.push((id, v.into_owned()));
-            } else if seen.insert(rec.hash) {
-                out.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash));
-            } else {
-                hits.push((id, Vec::new()));
+                return Ok(());
+            }
+            let text = match &rec.embed_text {
+                Some(t) => t.clone(),
+                None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
+                // A member of a pack: its first member carries the text.
+                None => return Ok(()),
+            };
+            if seen.insert(rec.embed_hash) {
+                out.push((id, text, rec.embed_hash));
             }
             Ok(())
         })?;
@@ -1240,7 +1279,7 @@ impl Workspace {
         if !hits.is_empty() {
             let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
             let vs = Arc::make_mut(&mut guard);
-            for (id, v) in hits.iter().filter(|(_, v)| !v.is_empty()) {
+            for (id, v) in &hits {
                 vs.insert(*id, v);
             }
         }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod ann;
+pub mod answer;
 pub mod background;
 pub mod chunk;
 pub mod cli;

@@ -207,7 +207,6 @@ impl Overlay {
                     id: *id,
                     path: &hit.path,
                     symbol: rec.symbol.as_deref(),
-                    also: &rec.also,
                     kind: rec.kind,
                     language: rec.language,
                     start_line: rec.start_line,
@@ -227,7 +226,6 @@ impl Overlay {
                     id: *id,
                     path: &f.path,
                     symbol: c.symbol.as_deref(),
-                    also: &c.also,
                     kind: c.kind,
                     language: f.language,
                     start_line: c.start_line,
@@ -244,10 +242,18 @@ impl Overlay {
                 context.to_mut().related_files = related;
             }
         }
+        // As in the index's search: a few more than asked, each definition once.
         let ranked = rank(
-            &req.query, main.mode, &lexical, &semantic, &info, &context, rank_cfg, req.limit,
+            &req.query,
+            main.mode,
+            &lexical,
+            &semantic,
+            &info,
+            &context,
+            rank_cfg,
+            req.limit.saturating_mul(2),
         );
-        let hits = ranked
+        let mut hits: Vec<SearchHit> = ranked
             .into_iter()
             .filter_map(|r| {
                 let moved = snap.ids.get(&r.id).map(|&(fi, ci)| {
@@ -260,6 +266,7 @@ impl Overlay {
                         let shift = i64::from(c.start_line) - i64::from(rec.start_line);
                         hit.start_line = (i64::from(hit.start_line) + shift) as u32;
                         hit.end_line = (i64::from(hit.end_line) + shift) as u32;
+                        hit.match_lines = (c.start_line, c.end_line);
                         hit.byte_range = (c.start_byte, c.end_byte);
                         hit.chunk = r.id;
                         hit.score = r.score;
@@ -278,6 +285,7 @@ impl Overlay {
                 }
             })
             .collect();
+        hits = crate::query::each_definition_once(hits, req.limit);
         Ok(SearchResponse {
             hits,
             mode: main.mode,
@@ -296,39 +304,32 @@ fn buffer_hit(
     score: f32,
     signals: Signals,
 ) -> SearchHit {
-    // As the index reports them: a packed chunk is narrowed to the definition the query names, or
-    // reported whole without claiming a single symbol.
-    let mut span = (c.start_line, c.end_line, c.symbol.clone());
-    if !c.also.is_empty() {
-        let words: Vec<String> = query
-            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect();
-        let named = c
-            .symbol
-            .iter()
-            .chain(&c.also)
-            .find(|n| words.contains(&n.to_lowercase()));
-        let pick = named.and_then(|name| {
-            f.symbols.iter().find(|s| {
-                &s.name == name && s.start_line >= c.start_line && s.end_line <= c.end_line
-            })
-        });
-        span = match pick {
-            Some(s) => (s.start_line, s.end_line, Some(s.name.clone())),
-            None => (c.start_line, c.end_line, None),
-        };
-    }
+    // As the index reports them: the definition that holds the unit (see `crate::answer`).
+    let answer = crate::answer::resolve(
+        &crate::answer::Unit {
+            start_line: c.start_line,
+            end_line: c.end_line,
+            symbol: c.symbol.as_deref(),
+            kind: c.kind,
+            enclosing: &c.enclosing,
+        },
+        f.symbols.iter().map(|s| crate::answer::Def {
+            name: &s.name,
+            kind: s.kind,
+            start_line: s.start_line,
+            end_line: s.end_line,
+        }),
+    );
     SearchHit {
         chunk: id,
         path: f.path.clone(),
-        start_line: span.0,
-        end_line: span.1,
+        start_line: answer.start_line,
+        end_line: answer.end_line,
+        match_lines: answer.match_lines,
         byte_range: (c.start_byte, c.end_byte),
-        symbol: span.2,
+        symbol: answer.symbol,
         enclosing: c.enclosing.clone(),
-        kind: c.kind,
+        kind: answer.kind,
         language: f.language,
         score,
         snippet: snippet(&c.text, query, 3),
@@ -356,10 +357,7 @@ fn build(ws: &Workspace, buffers: &BTreeMap<String, Arc<str>>) -> Result<Snapsho
             let hash = ContentHash::of(embedding_text(&c.enclosing, &c.text).as_bytes());
             by_hash.insert((path.clone(), hash), id);
             symbols.clear();
-            for name in c.symbol.iter().chain(&c.also) {
-                if !symbols.is_empty() {
-                    symbols.push(' ');
-                }
+            if let Some(name) = &c.symbol {
                 symbols.push_str(name);
             }
             writer.add(&LexDoc {

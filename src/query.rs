@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::answer;
 use crate::chunk::ChunkKind;
 use crate::ids::{ChunkId, FileId};
 use crate::index::{IndexStatus, Workspace};
@@ -77,11 +78,14 @@ pub struct SearchHit {
     pub chunk: ChunkId,
     /// Path relative to the workspace root.
     pub path: String,
-    /// First line, 1-based.
+    /// First line of the definition that answers, 1-based (see [`crate::answer`]).
     pub start_line: u32,
-    /// Last line, 1-based, inclusive.
+    /// Its last line, 1-based, inclusive.
     pub end_line: u32,
-    /// Byte range of the whole chunk in the file (the lines may be narrowed to one definition).
+    /// The lines that matched (the indexed unit), inside `start_line..=end_line`: the whole definition, or
+    /// the piece of a large one that matched.
+    pub match_lines: (u32, u32),
+    /// Byte range of the lines that matched (`match_lines`).
     pub byte_range: (u32, u32),
     /// Symbol name.
     pub symbol: Option<String>,
@@ -284,6 +288,24 @@ fn named_identifier(query: &str) -> Option<&str> {
         .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
         .find(|s| !s.is_empty())?;
     (last.len() >= 3 && !last.chars().all(|c| c.is_ascii_digit())).then_some(last)
+}
+
+/// Keeps the first (best) hit of each answering definition, up to `limit`: several units can answer as one
+/// definition (the pieces of a split function, a class's header and the glue between its methods).
+pub(crate) fn each_definition_once(hits: Vec<SearchHit>, limit: usize) -> Vec<SearchHit> {
+    let mut out: Vec<SearchHit> = Vec::with_capacity(limit.min(hits.len()));
+    for h in hits {
+        if out.len() >= limit {
+            break;
+        }
+        if !out
+            .iter()
+            .any(|o| o.path == h.path && o.start_line == h.start_line && o.end_line == h.end_line)
+        {
+            out.push(h);
+        }
+    }
+    out
 }
 
 impl Workspace {
@@ -490,7 +512,6 @@ impl Workspace {
                         id: *id,
                         path: &paths[&r.file],
                         symbol: r.symbol.as_deref(),
-                        also: &r.also,
                         kind: r.kind,
                         language: r.language,
                         start_line: r.start_line,
@@ -498,12 +519,6 @@ impl Workspace {
                     },
                 )
             })
-            .collect();
-        let words: Vec<String> = req
-            .query
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
             .collect();
         let mut context = std::borrow::Cow::Borrowed(&req.context);
         if let Some(cur) = &req.context.current_file
@@ -514,50 +529,54 @@ impl Workspace {
                 context.to_mut().related_files = related;
             }
         }
+        // Several units can answer as one definition (pieces of a split function, a class's header and
+        // glue): rank a few more than asked, and keep each definition once.
         let ranked = search::rank(
-            &req.query, mode, &lexical, &semantic, &info, &context, rank_cfg, req.limit,
+            &req.query,
+            mode,
+            &lexical,
+            &semantic,
+            &info,
+            &context,
+            rank_cfg,
+            req.limit.saturating_mul(2),
         );
         let txn = self.store().read_txn()?;
-        let mut hits = Vec::with_capacity(ranked.len());
+        let mut file_defs: HashMap<FileId, Vec<crate::store::SymbolRecord>> = HashMap::new();
+        let mut hits: Vec<SearchHit> = Vec::with_capacity(ranked.len());
         for r in ranked {
             let rec = &records[&r.id];
-            // A packed chunk is narrowed to the definition the query names. Otherwise it is reported
-            // whole, claiming no single symbol: narrowing by the best-matching line picked the wrong
-            // definition often enough to lower recall on line-span targets.
-            let mut span = (rec.start_line, rec.end_line, rec.symbol.clone());
-            if !rec.also.is_empty() {
-                let named = rec
-                    .symbol
-                    .iter()
-                    .chain(&rec.also)
-                    .find(|n| words.contains(&n.to_lowercase()))
-                    .cloned();
-                let pick = match &named {
-                    Some(name) => self
-                        .store()
-                        .symbols_of(&txn, rec.file)?
-                        .into_iter()
-                        .find(|s| {
-                            &s.name == name
-                                && s.start_line >= rec.start_line
-                                && s.end_line <= rec.end_line
-                        }),
-                    None => None,
-                };
-                span = match pick {
-                    Some(s) => (s.start_line, s.end_line, Some(s.name)),
-                    None => (rec.start_line, rec.end_line, None),
-                };
-            }
+            let defs = match file_defs.entry(rec.file) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.store().symbols_of(&txn, rec.file)?)
+                }
+            };
+            let answer = answer::resolve(
+                &answer::Unit {
+                    start_line: rec.start_line,
+                    end_line: rec.end_line,
+                    symbol: rec.symbol.as_deref(),
+                    kind: rec.kind,
+                    enclosing: &rec.enclosing,
+                },
+                defs.iter().map(|d| answer::Def {
+                    name: &d.name,
+                    kind: d.kind,
+                    start_line: d.start_line,
+                    end_line: d.end_line,
+                }),
+            );
             hits.push(SearchHit {
                 chunk: r.id,
                 path: paths[&rec.file].clone(),
-                start_line: span.0,
-                end_line: span.1,
+                start_line: answer.start_line,
+                end_line: answer.end_line,
+                match_lines: answer.match_lines,
                 byte_range: (rec.start_byte, rec.end_byte),
-                symbol: span.2,
+                symbol: answer.symbol,
                 enclosing: rec.enclosing.clone(),
-                kind: rec.kind,
+                kind: answer.kind,
                 language: rec.language,
                 score: r.score,
                 snippet: snippet(&rec.text, &req.query, 3),
@@ -565,6 +584,7 @@ impl Workspace {
             });
         }
         drop(txn);
+        let hits = each_definition_once(hits, req.limit);
         Ok(SearchResponse {
             hits,
             mode,

@@ -205,8 +205,6 @@ pub struct CandidateInfo<'a> {
     pub path: &'a str,
     /// Symbol name.
     pub symbol: Option<&'a str>,
-    /// Other definitions in the chunk.
-    pub also: &'a [String],
     /// Kind.
     pub kind: ChunkKind,
     /// Language.
@@ -395,11 +393,7 @@ pub fn rank(
             *score *= f;
             signals.boosts.push((name, f));
         };
-        let names = || {
-            c.symbol
-                .into_iter()
-                .chain(c.also.iter().map(String::as_str))
-        };
+        let names = || c.symbol.into_iter();
         if names().any(|n| words_lower.contains(&n.to_lowercase())) {
             boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
         } else if names().any(|n| {
@@ -499,7 +493,6 @@ mod tests {
             id: ChunkId(id),
             path,
             symbol,
-            also: &[],
             kind,
             language: Language::Rust,
             start_line: lines.0,

@@ -17,8 +17,9 @@ use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
-/// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32).
-pub const SCHEMA_VERSION: u32 = 3;
+/// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32); version 4 makes every
+/// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
 const SEAL: usize = 4;
@@ -168,12 +169,16 @@ pub struct ChunkRecord {
     pub symbol: Option<String>,
     /// Enclosing symbols, e.g. `impl Server > fn handle`.
     pub enclosing: String,
-    /// Hash of the text that is embedded (the embedding cache key).
+    /// Hash of the unit's own embedding text (the fast tier's cache key).
     pub hash: ContentHash,
     /// The chunk's source text.
     pub text: String,
-    /// Other definitions packed into the chunk.
-    pub also: Vec<String>,
+    /// Hash of the text the main model embeds for this unit: its pack's (the main tier's cache key); equal
+    /// to `hash` for a unit alone in its pack.
+    pub embed_hash: ContentHash,
+    /// The pack's embedding text, held by the pack's first member only (`None` for the other members and
+    /// for a unit alone, whose own text is embedded).
+    pub embed_text: Option<String>,
 }
 
 /// A named definition of a file, for symbol search.
@@ -333,7 +338,8 @@ impl ChunkRecord {
             .str(&self.enclosing);
         e.0.extend_from_slice(&self.hash.0);
         e.str(&self.text);
-        e.str(&self.also.join("\n"));
+        e.0.extend_from_slice(&self.embed_hash.0);
+        e.str(self.embed_text.as_deref().unwrap_or(""));
         e.sealed()
     }
 
@@ -348,6 +354,7 @@ impl ChunkRecord {
         d.str()?;
         d.hash()?;
         d.str()?;
+        d.hash()?;
         d.str()?;
         d.0.is_empty().then_some(file)
     }
@@ -366,12 +373,9 @@ impl ChunkRecord {
         let enclosing = d.str()?.to_owned();
         let hash = d.hash()?;
         let text = d.str()?.to_owned();
-        let also = d.str()?;
-        let also = if also.is_empty() {
-            Vec::new()
-        } else {
-            also.split('\n').map(str::to_owned).collect()
-        };
+        let embed_hash = d.hash()?;
+        let embed_text = d.str()?;
+        let embed_text = (!embed_text.is_empty()).then(|| embed_text.to_owned());
         Some(ChunkRecord {
             file,
             start_line,
@@ -384,7 +388,8 @@ impl ChunkRecord {
             enclosing,
             hash,
             text,
-            also,
+            embed_hash,
+            embed_text,
         })
     }
 }
@@ -1199,7 +1204,8 @@ mod tests {
             enclosing: "impl Server > fn handle".into(),
             hash: ContentHash::of(text.as_bytes()),
             text: text.into(),
-            also: vec!["helper".into()],
+            embed_hash: ContentHash::of(b"pack"),
+            embed_text: Some("impl Server\nfn handle() {}\nfn helper() {}".into()),
         }
     }
 

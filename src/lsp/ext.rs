@@ -105,8 +105,10 @@ pub struct SearchResult {
 pub struct SearchResultItem {
     /// The document.
     pub uri: Uri,
-    /// The chunk's range (whole lines).
+    /// The answering definition's range (whole lines).
     pub range: Range,
+    /// The lines that matched inside it (whole lines): the whole definition, or the piece of a large one.
+    pub match_range: Range,
     /// Path relative to its workspace folder.
     pub path: String,
     /// Name of the defined symbol.

@@ -459,6 +459,7 @@ impl Server {
                 Some(SearchResultItem {
                     uri,
                     range: line_range(h.start_line, h.end_line),
+                    match_range: line_range(h.match_lines.0, h.match_lines.1),
                     path: h.path,
                     symbol: h.symbol,
                     kind: Some(h.kind.name().to_string()),

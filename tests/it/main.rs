@@ -3,6 +3,7 @@
 mod support;
 
 mod cli;
+mod definitions;
 mod engine;
 mod faults;
 mod first_contact;

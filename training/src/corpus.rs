@@ -112,9 +112,8 @@ fn file_chunks(abs: &Path, rel: &str, cfg: &chunk::ChunkConfig) -> Vec<String> {
     }
     let text = vfs::decode_text(bytes);
     let language = vfs::detect_language(rel, &text);
-    chunk::analyze(language, &text, cfg)
-        .chunks
-        .into_iter()
-        .map(|c| index::embedding_text(&c.enclosing, &c.text))
+    let analysis = chunk::analyze(language, &text, cfg);
+    index::pack_texts(&analysis, &text)
+        .map(|(_, t)| t)
         .collect()
 }
