@@ -1874,7 +1874,9 @@ mod tests {
         .collect();
         for file in [
             include_str!("embed.rs"),
-            include_str!("chunk.rs"),
+            include_str!("chunk/mod.rs"),
+            include_str!("chunk/walker.rs"),
+            include_str!("chunk/tests.rs"),
             include_str!("query.rs"),
         ] {
             texts.extend(
