@@ -168,7 +168,11 @@ fn line_of(text: &str, at: usize) -> u32 {
 }
 
 fn check(lang: Language, text: &str, cfg: &ChunkConfig) -> Result<(), TestCaseError> {
-    let Analysis { chunks, symbols } = analyze(lang, text, cfg);
+    let Analysis {
+        chunks,
+        symbols,
+        packs,
+    } = analyze(lang, text, cfg);
     let lines = line_of(text, text.len());
     let mut covered = vec![false; text.len()];
     for c in &chunks {
@@ -225,6 +229,20 @@ fn check(lang: Language, text: &str, cfg: &ChunkConfig) -> Result<(), TestCaseEr
             s.end_line
         );
     }
+    // Packs cover every unit once, in order; a pack of several units stays within the packing limit.
+    let mut next = 0;
+    for p in &packs {
+        prop_assert_eq!(p.members.start, next, "packs {:?}", packs);
+        prop_assert!(p.members.end > p.members.start);
+        next = p.members.end;
+        prop_assert!(
+            p.members.len() == 1 || (p.end_byte - p.start_byte) as usize <= cfg.pack_chars,
+            "pack {:?} over {} bytes",
+            p,
+            cfg.pack_chars
+        );
+    }
+    prop_assert_eq!(next, chunks.len());
     Ok(())
 }
 
