@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod ann;
 pub mod answer;
 pub mod background;
