@@ -40,6 +40,9 @@ enum Command {
     /// Run the language server on stdin/stdout.
     #[cfg(feature = "lsp")]
     Lsp(crate::lsp::LspArgs),
+    /// Run the Model Context Protocol server on stdin/stdout, for coding assistants.
+    #[cfg(feature = "mcp")]
+    Mcp(crate::mcp::McpArgs),
     /// Print a shell completion script (e.g. `sg completions bash > ~/.local/share/bash-completion/completions/sg`).
     Completions {
         /// The shell.
@@ -159,6 +162,8 @@ impl Cli {
         match &self.command {
             #[cfg(feature = "lsp")]
             Command::Lsp(a) => a.log_file.as_deref(),
+            #[cfg(feature = "mcp")]
+            Command::Mcp(a) => a.log_file.as_deref(),
             _ => None,
         }
     }
@@ -173,6 +178,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Eval(a) => crate::eval::run(a),
         #[cfg(feature = "lsp")]
         Command::Lsp(a) => crate::lsp::run(a),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(a) => crate::mcp::run(a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "sg", &mut std::io::stdout().lock());

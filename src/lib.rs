@@ -22,6 +22,8 @@ pub mod live;
 pub mod lmdb_file;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod models;
 pub mod overlay;
 pub mod query;
