@@ -58,7 +58,7 @@ pub struct Fitted {
 /// Most matched lines a trimmed result keeps.
 pub const MAX_MATCH_LINES: usize = 12;
 /// Most lines a signature takes.
-const MAX_SIGNATURE_LINES: usize = 4;
+pub const MAX_SIGNATURE_LINES: usize = 4;
 
 /// The 0-based line indices of the signature of a definition: from the first line that names it (or the
 /// first line that is neither blank, a comment nor an attribute) through the line that opens its body, at
