@@ -10,6 +10,7 @@ request to its parsed answer, and prints the median and the slowest of each.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -40,7 +41,7 @@ SEARCHES = [
 ]
 
 SYMBOLS = [
-    "Workspace::search", "parse_config", "SymbolTable", "Confinement::rel", "read_text", "rank",
+    "Workspace::search", "Workspace::scan", "SymbolTable", "Confinement::rel", "read_text", "rank",
     "Folder::start", "check_query", "levenshtein", "LexicalIndex", "Store::verify", "embed_pending_with",
     "index_dir_for", "find_root", "Overlay", "best_line", "signature_lines", "Deframer", "load_embedder",
     "Workspace::update_file",
@@ -49,7 +50,9 @@ SYMBOLS = [
 
 async def main(binary: str, folder: str, no_embed: bool) -> None:
     args = ["mcp", "--root", folder] + (["--no-embed"] if no_embed else [])
-    async with stdio_client(StdioServerParameters(command=binary, args=args)) as (read, write):
+    # The client passes on only a few variables by default: hand over sg's own (SG_INDEX_DIR...).
+    env = {k: v for k, v in os.environ.items() if k.startswith("SG_")}
+    async with stdio_client(StdioServerParameters(command=binary, args=args, env=env)) as (read, write):
         async with ClientSession(read, write) as s:
             await s.initialize()
             deadline = time.monotonic() + 1800
@@ -73,7 +76,9 @@ async def main(binary: str, folder: str, no_embed: bool) -> None:
                     t = time.perf_counter()
                     r = await s.call_tool(tool, {key: q})
                     times.append((time.perf_counter() - t) * 1000)
-                    errors += bool(r.is_error)
+                    if r.is_error:
+                        errors += 1
+                        print(f"  {tool} {q!r}: {r.content[0].text}")
                 print(f"{tool}: median {statistics.median(times):.1f} ms, max {max(times):.1f} ms "
                       f"over {len(times)} distinct calls ({errors} tool errors)")
 
