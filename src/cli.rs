@@ -3,21 +3,20 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::chunk::ChunkKind;
-use crate::config::IndexConfig;
-use crate::embed::{EmbedOptions, Embedder, load_model, load_model_source};
-use crate::index::{OpenOptions, Phase, Progress, Workspace};
-use crate::query::{SearchHit, SearchRequest, SearchResponse};
+use crate::index::Workspace;
+use crate::query::{SearchRequest, SearchResponse};
 use crate::search::{Mode, RankConfig};
+use crate::setup::CommonArgs;
 use crate::syntax::Language;
+use crate::terminal::{Bar, terminal_safe, use_color};
+use crate::wire::to_json;
 
 /// Local hybrid code search: syntax-aware chunks, BM25 and embeddings, from the command line and as a
 /// language server.
@@ -41,6 +40,9 @@ enum Command {
     /// Run the language server on stdin/stdout.
     #[cfg(feature = "lsp")]
     Lsp(crate::lsp::LspArgs),
+    /// Run the Model Context Protocol server on stdin/stdout, for coding assistants.
+    #[cfg(feature = "mcp")]
+    Mcp(crate::mcp::McpArgs),
     /// Print a shell completion script (e.g. `sg completions bash > ~/.local/share/bash-completion/completions/sg`).
     Completions {
         /// The shell.
@@ -48,44 +50,6 @@ enum Command {
     },
     /// Print the manual page (roff; e.g. `sg man | man -l -`).
     Man,
-}
-
-/// Options shared by every command that opens an index.
-#[derive(Args, Debug, Clone, Default)]
-pub struct CommonArgs {
-    /// Folder of the index (default: under the user's cache folder, keyed by the workspace path).
-    #[arg(long)]
-    pub index_dir: Option<PathBuf>,
-    /// Folder of the embedding cache shared by every workspace (default: the user's cache folder,
-    /// `~/.cache/sg/embeddings` on Linux); created only when embedding.
-    #[arg(long, env = "SG_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Embedding model folder (default: the model shipped with sg).
-    #[arg(long, env = "SG_MODEL_PATH")]
-    pub model_path: Option<PathBuf>,
-    /// Lexical search only: load no embedding model.
-    #[arg(long)]
-    pub no_embed: bool,
-    /// Skip files larger than this many bytes.
-    #[arg(long, default_value_t = 1_000_000)]
-    pub max_file_size: u64,
-    /// Exclude paths matching this glob (repeatable).
-    #[arg(long = "exclude", value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Index programming-language files only (no Markdown, JSON, YAML...).
-    #[arg(long)]
-    pub code_only: bool,
-    /// Embedding threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Word pieces embedded per chunk (default: the model manifest's `max_tokens`).
-    #[arg(long, env = "SG_MAX_TOKENS")]
-    pub max_tokens: Option<usize>,
-    /// Fast (static) model that embeds every chunk at once until the main model has reached it, and is
-    /// blended into the main model's ranking after (default: the one shipped with sg, if any; `none`
-    /// turns the fast tier off).
-    #[arg(long, env = "SG_FAST_MODEL")]
-    pub fast_model: Option<PathBuf>,
 }
 
 /// The workspace a command works on: a folder given as an argument or with `--root`, or else the one that holds
@@ -104,23 +68,6 @@ impl RootArgs {
     /// The folder given, as an argument or with `--root`.
     fn given(&self) -> Option<&Path> {
         self.path.as_deref().or(self.root.as_deref())
-    }
-}
-
-/// Finds the workspace: an explicit folder as given, otherwise the one holding the current folder.
-fn resolve_root(explicit: Option<&Path>, common: &CommonArgs) -> Result<crate::root::FoundRoot> {
-    match explicit {
-        Some(p) => Ok(crate::root::FoundRoot {
-            root: p.to_path_buf(),
-            subfolder: String::new(),
-        }),
-        None => {
-            let base = common
-                .index_dir
-                .is_none()
-                .then(crate::index::default_base_dir);
-            crate::root::find_root(Path::new("."), base.as_deref())
-        }
     }
 }
 
@@ -202,265 +149,6 @@ fn parse_kind(s: &str) -> Result<ChunkKind, String> {
     ChunkKind::from_name(s).ok_or_else(|| format!("unknown kind {s:?}"))
 }
 
-/// Loads the embedding model, BERT or static as its manifest says: the given folder (an error if it fails) or
-/// the default (`$SG_MODEL_PATH`, else the model compiled into the binary; a warning and lexical-only search if
-/// there is none). `max_tokens` overrides the manifest's limit on word pieces per chunk (it is part of the model
-/// fingerprint: changing it re-embeds everything).
-pub fn load_embedder(
-    model_path: Option<&Path>,
-    threads: Option<usize>,
-    max_tokens: Option<usize>,
-) -> Result<Option<Arc<dyn Embedder>>> {
-    let opts = EmbedOptions {
-        threads: threads.unwrap_or(0),
-        max_tokens: max_tokens.unwrap_or(0),
-        ..EmbedOptions::default()
-    };
-    match model_path {
-        Some(p) => {
-            let e = load_model(p, &opts)
-                .with_context(|| format!("cannot load model {}", p.display()))?;
-            Ok(Some(e))
-        }
-        None => match crate::embed::default_model_source() {
-            Some(src) => match load_model_source(&src, &opts) {
-                Ok(e) => Ok(Some(e)),
-                Err(err) => {
-                    tracing::warn!("cannot load the default model ({err:#}); lexical search only");
-                    Ok(None)
-                }
-            },
-            None => {
-                tracing::warn!("no embedding model found (set SG_MODEL_PATH); lexical search only");
-                Ok(None)
-            }
-        },
-    }
-}
-
-/// Loads the fast tier: the given folder (an error if it fails), none for `none`, or the shipped static
-/// model when there is one.
-pub fn load_fast_embedder(path: Option<&Path>) -> Result<Option<Arc<dyn Embedder>>> {
-    match path {
-        Some(p) if p == Path::new("none") => Ok(None),
-        Some(p) => Ok(Some(
-            crate::embed::load_model(p, &EmbedOptions::default())
-                .with_context(|| format!("cannot load the fast model {}", p.display()))?,
-        )),
-        None => match crate::embed::default_fast_model_source() {
-            Some(src) => match load_model_source(&src, &EmbedOptions::default()) {
-                Ok(e) => Ok(Some(e)),
-                Err(err) => {
-                    tracing::warn!("cannot load the shipped fast model ({err:#}); no fast tier");
-                    Ok(None)
-                }
-            },
-            None => Ok(None),
-        },
-    }
-}
-
-impl CommonArgs {
-    /// The fast tier these options ask for (none without embeddings).
-    pub fn fast_embedder(&self) -> Result<Option<Arc<dyn Embedder>>> {
-        if self.no_embed {
-            return Ok(None);
-        }
-        load_fast_embedder(self.fast_model.as_deref())
-    }
-
-    /// The index configuration these options describe.
-    pub fn index_config(&self) -> IndexConfig {
-        IndexConfig {
-            max_file_size: self.max_file_size,
-            exclude: self.exclude.clone(),
-            code_only: self.code_only,
-            embed: !self.no_embed,
-            ..IndexConfig::default()
-        }
-    }
-
-    /// Where the main model comes from, for `sg status`: a folder, `built-in <name>`, or `none`.
-    pub fn model_source(&self) -> String {
-        if self.no_embed {
-            return "none".into();
-        }
-        match &self.model_path {
-            Some(p) => p.display().to_string(),
-            None => crate::embed::default_model_source()
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "none".into()),
-        }
-    }
-
-    /// The index folder these options give the workspace at `root`.
-    pub fn index_dir_of(&self, root: &Path) -> Result<PathBuf> {
-        match &self.index_dir {
-            Some(d) => Ok(d.clone()),
-            None => {
-                let canonical = root
-                    .canonicalize()
-                    .with_context(|| format!("cannot open workspace {}", root.display()))?;
-                Ok(crate::index::index_dir_for(
-                    &crate::index::default_base_dir(),
-                    &canonical,
-                ))
-            }
-        }
-    }
-
-    /// Opens the workspace at `root` with these options.
-    pub fn open(&self, root: &Path) -> Result<Workspace> {
-        let embedder = if self.no_embed {
-            None
-        } else {
-            load_embedder(self.model_path.as_deref(), self.threads, self.max_tokens)?
-        };
-        Workspace::open(
-            root,
-            OpenOptions {
-                index_dir: self.index_dir.clone(),
-                cache_dir: self.cache_dir.clone(),
-                config: self.index_config(),
-                embedder,
-                fast_embedder: self.fast_embedder()?,
-            },
-        )
-    }
-}
-
-/// A progress bar on stderr, shown only on a terminal.
-pub struct Bar {
-    bar: std::sync::Mutex<Option<ProgressBar>>,
-    enabled: bool,
-}
-
-impl Bar {
-    /// A bar that draws when stderr is a terminal.
-    pub fn new() -> Self {
-        Bar {
-            bar: std::sync::Mutex::new(None),
-            enabled: std::io::stderr().is_terminal(),
-        }
-    }
-}
-
-impl Default for Bar {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Progress for Bar {
-    fn begin(&self, phase: Phase, total: u64) {
-        if !self.enabled || total == 0 {
-            return;
-        }
-        let pb = ProgressBar::new(total);
-        pb.set_style(
-            ProgressStyle::with_template("{msg:>18} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        pb.set_message(phase.name());
-        pb.enable_steady_tick(Duration::from_millis(200));
-        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(pb);
-    }
-    fn report(&self, done: u64) {
-        if let Some(pb) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
-            pb.set_position(done);
-        }
-    }
-    fn end(&self) {
-        if let Some(pb) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            pb.finish_and_clear();
-        }
-    }
-}
-
-/// A search result as printed by `--json` (the wire shape; see README).
-#[derive(Serialize)]
-pub struct JsonHit {
-    path: String,
-    start_line: u32,
-    end_line: u32,
-    match_start_line: u32,
-    match_end_line: u32,
-    symbol: Option<String>,
-    kind: &'static str,
-    language: &'static str,
-    score: f32,
-    snippet: String,
-    signals: serde_json::Value,
-}
-
-impl From<&SearchHit> for JsonHit {
-    fn from(h: &SearchHit) -> Self {
-        let mut signals = serde_json::Map::new();
-        if let Some(l) = h.signals.lexical {
-            signals.insert("lexical".into(), l.into());
-        }
-        if let Some(s) = h.signals.semantic {
-            signals.insert("semantic".into(), s.into());
-        }
-        signals.insert("fused".into(), h.signals.fused.into());
-        for (name, f) in &h.signals.boosts {
-            signals.insert((*name).into(), (*f).into());
-        }
-        JsonHit {
-            path: h.path.clone(),
-            start_line: h.start_line,
-            end_line: h.end_line,
-            match_start_line: h.match_lines.0,
-            match_end_line: h.match_lines.1,
-            symbol: h.symbol.clone(),
-            kind: h.kind.name(),
-            language: h.language.name(),
-            score: h.score,
-            snippet: h.snippet.clone(),
-            signals: signals.into(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonIndex {
-    files: u64,
-    chunks: u64,
-    embedded: u64,
-    /// Chunks searchable by meaning through the fast tier only (absent without one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    embedded_fast: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct JsonResponse<'a> {
-    query: &'a str,
-    mode: &'static str,
-    elapsed_ms: f64,
-    index: JsonIndex,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<&'a str>,
-    results: Vec<JsonHit>,
-}
-
-fn to_json(query: &str, r: &SearchResponse) -> String {
-    let resp = JsonResponse {
-        query,
-        mode: r.mode.name(),
-        elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
-        index: JsonIndex {
-            files: r.status.files,
-            chunks: r.status.chunks,
-            embedded: r.status.embedded,
-            embedded_fast: (r.status.embedded_fast > 0).then_some(r.status.embedded_fast),
-        },
-        note: r.note.as_deref(),
-        results: r.hits.iter().map(JsonHit::from).collect(),
-    };
-    serde_json::to_string(&resp).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
 #[derive(Deserialize)]
 struct BatchQuery {
     query: String,
@@ -474,6 +162,8 @@ impl Cli {
         match &self.command {
             #[cfg(feature = "lsp")]
             Command::Lsp(a) => a.log_file.as_deref(),
+            #[cfg(feature = "mcp")]
+            Command::Mcp(a) => a.log_file.as_deref(),
             _ => None,
         }
     }
@@ -488,6 +178,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Eval(a) => crate::eval::run(a),
         #[cfg(feature = "lsp")]
         Command::Lsp(a) => crate::lsp::run(a),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(a) => crate::mcp::run(a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "sg", &mut std::io::stdout().lock());
@@ -501,16 +193,10 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Whether to colour a stream: only a terminal, and never when `NO_COLOR` is set to anything non-empty
-/// (<https://no-color.org>).
-pub fn use_color(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
 fn cmd_index(a: IndexArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let deadline = t + Duration::from_secs(a.wait);
-    let found = resolve_root(a.root.given(), &a.common)?;
+    let found = a.common.resolve_root(a.root.given())?;
     let _background = if a.background {
         match crate::background::BackgroundLock::try_acquire(&a.common.index_dir_of(&found.root)?)?
         {
@@ -655,29 +341,6 @@ fn prepare_for_search(ws: &Workspace, common: &CommonArgs, update: bool) -> Resu
     )))
 }
 
-/// `s` made safe for a terminal: control characters (ESC, CR, BEL, DEL, C1...) and the bidirectional
-/// formatting characters that reorder what is shown are written as escapes (`\x1b`, `\u{202e}`), so a
-/// file name or file text from a cloned repository cannot move the cursor, recolour or rewrite the
-/// screen. Tabs stay.
-fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.chars().any(unsafe_char) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            c if !unsafe_char(c) => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
 fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let (c_path, c_line, c_sym, c_dim, c_off) = if color {
@@ -708,7 +371,7 @@ fn print_human(r: &SearchResponse, color: bool) -> Result<()> {
 }
 
 fn cmd_search(a: SearchArgs) -> Result<i32> {
-    let found = resolve_root(a.root.as_deref(), &a.common)?;
+    let found = a.common.resolve_root(a.root.as_deref())?;
     // A lexical search needs no model: none is loaded.
     let mut common = a.common.clone();
     if a.mode == Mode::Lexical && a.batch.is_none() {
@@ -780,7 +443,7 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
 }
 
 fn cmd_status(a: StatusArgs) -> Result<i32> {
-    let found = resolve_root(a.root.given(), &a.common)?;
+    let found = a.common.resolve_root(a.root.given())?;
     let ws = a.common.open(&found.root)?;
     let st = ws.status()?;
     let ann = ws.ann_status()?;

@@ -10,9 +10,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Bar, CommonArgs};
 use crate::query::{SearchHit, SearchRequest};
 use crate::search::{Mode, RankConfig, SearchContext};
+use crate::setup::CommonArgs;
+use crate::terminal::Bar;
 
 /// A query spec: a workspace and queries with their relevant targets.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -742,7 +743,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
     let embedder = if a.common.no_embed {
         None
     } else {
-        crate::cli::load_embedder(
+        crate::setup::load_embedder(
             a.common.model_path.as_deref(),
             a.common.threads,
             a.common.max_tokens,

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod agent;
 pub mod ann;
 pub mod answer;
 pub mod background;
@@ -17,16 +18,22 @@ pub mod imports;
 pub mod index;
 pub mod index_dir;
 pub mod lexical;
+pub mod live;
 pub mod lmdb_file;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod models;
 pub mod overlay;
 pub mod query;
 pub mod root;
 pub mod search;
+pub mod setup;
 pub mod store;
 pub mod symbols;
 pub mod syntax;
+pub mod terminal;
 pub mod vectors;
 pub mod vfs;
+pub mod wire;

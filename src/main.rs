@@ -31,7 +31,7 @@ fn main() {
         other => {
             tracing_subscriber::fmt()
                 .with_env_filter(filter())
-                .with_ansi(sg::cli::use_color(std::io::stderr().is_terminal()))
+                .with_ansi(sg::terminal::use_color(std::io::stderr().is_terminal()))
                 .with_writer(std::io::stderr)
                 .with_target(false)
                 .init();

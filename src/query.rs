@@ -37,6 +37,39 @@ pub fn check_query(query: &str) -> Result<(), QueryTooLong> {
     Ok(())
 }
 
+/// The retrieval mode named `name` (hybrid when none is given), for servers that receive it as text.
+pub fn mode_named(name: Option<&str>) -> Result<Mode, String> {
+    match name {
+        None => Ok(Mode::Hybrid),
+        Some(m) => Mode::from_name(m)
+            .ok_or_else(|| format!("`mode` must be hybrid, lexical or semantic, not {m:?}")),
+    }
+}
+
+/// The languages named in `names` (see [`Language::from_name`]); the first unknown one is an error.
+pub fn languages_named(names: &[String]) -> Result<Vec<Language>, String> {
+    names
+        .iter()
+        .map(|l| {
+            Language::from_name(l).ok_or_else(|| format!("`languages`: unknown language {l:?}"))
+        })
+        .collect()
+}
+
+/// The kinds named in `names` (see [`ChunkKind::from_name`]); the first unknown one is an error that
+/// lists the known kinds.
+pub fn kinds_named(names: &[String]) -> Result<Vec<ChunkKind>, String> {
+    names
+        .iter()
+        .map(|k| {
+            ChunkKind::from_name(k).ok_or_else(|| {
+                let known: Vec<&str> = ChunkKind::ALL.iter().map(|k| k.name()).collect();
+                format!("`kinds`: unknown kind {k:?} (known: {})", known.join(", "))
+            })
+        })
+        .collect()
+}
+
 /// A search request.
 #[derive(Clone, Debug)]
 pub struct SearchRequest {

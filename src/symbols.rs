@@ -171,6 +171,29 @@ impl SymbolTable {
         self.paths.get(&file).map(String::as_str)
     }
 
+    /// The definitions of the file at `path` (empty when the table does not hold it), in the order
+    /// chunking found them.
+    pub fn file_entries(&self, path: &str) -> &[SymbolEntry] {
+        self.paths
+            .iter()
+            .find(|(_, p)| p.as_str() == path)
+            .and_then(|(f, _)| self.by_file.get(f))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every definition with its file's path, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SymbolEntry)> + '_ {
+        self.by_file.iter().flat_map(move |(f, entries)| {
+            let path = self.paths.get(f).map_or("", String::as_str);
+            entries.iter().map(move |e| (path, e))
+        })
+    }
+
+    /// The paths of every file that has definitions.
+    pub fn paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.paths.values().map(String::as_str)
+    }
+
     /// The innermost definition of `path` that spans `line` (1-based).
     pub fn enclosing(&self, path: &str, line: u32) -> Option<&SymbolEntry> {
         let file = self.paths.iter().find(|(_, p)| p.as_str() == path)?.0;

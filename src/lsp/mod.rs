@@ -5,7 +5,6 @@
 pub mod convert;
 pub mod ext;
 pub mod framing;
-pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,12 +21,11 @@ use crate::chunk::ChunkKind;
 use crate::embed::Embedder;
 use crate::index::{OpenOptions, Phase, Progress as IndexProgress, Workspace};
 use crate::query::SearchRequest;
-use crate::search::{Mode, QueryKind, RankConfig, SearchContext, classify_query};
-use crate::syntax::Language;
+use crate::search::{QueryKind, RankConfig, SearchContext, classify_query};
 
 use self::convert::{apply_change, line_range, path_to_uri, symbol_kind, uri_to_path};
 use self::ext::{IndexState, SearchParams, SearchResult, SearchResultItem, Settings};
-use self::worker::{Folder, Msg};
+use crate::live::{Folder, Msg};
 
 /// Options of `sg lsp`.
 #[derive(clap::Args, Debug)]
@@ -251,7 +249,7 @@ impl Server {
                     if !settings.embed {
                         return None;
                     }
-                    match crate::cli::load_embedder(settings.model_path.as_deref(), Some(1), None) {
+                    match crate::setup::load_embedder(settings.model_path.as_deref(), Some(1), None) {
                         Ok(e) => e,
                         Err(err) => {
                             tracing::error!(target: "sg::lsp", "{err:#}; lexical search only");
@@ -266,7 +264,7 @@ impl Server {
                     if !settings.embed {
                         return None;
                     }
-                    crate::cli::load_fast_embedder(None).unwrap_or_else(|err| {
+                    crate::setup::load_fast_embedder(None).unwrap_or_else(|err| {
                         tracing::error!(target: "sg::lsp", "{err:#}; no fast tier");
                         None
                     })
@@ -357,32 +355,11 @@ impl Server {
         crate::query::check_query(&params.query).map_err(|e| invalid(e.to_string()))?;
         let t = Instant::now();
         let settings = self.settings();
-        let mode = match params.mode.as_deref() {
-            None => Mode::Hybrid,
-            Some(m) => Mode::from_name(m).ok_or_else(|| {
-                invalid(format!(
-                    "`mode` must be hybrid, lexical or semantic, not {m:?}"
-                ))
-            })?,
-        };
-        let languages = params
-            .languages
-            .unwrap_or_default()
-            .iter()
-            .map(|l| {
-                Language::from_name(l)
-                    .ok_or_else(|| invalid(format!("`languages`: unknown language {l:?}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let kinds = params
-            .kinds
-            .unwrap_or_default()
-            .iter()
-            .map(|k| {
-                ChunkKind::from_name(k)
-                    .ok_or_else(|| invalid(format!("`kinds`: unknown kind {k:?}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mode = crate::query::mode_named(params.mode.as_deref()).map_err(invalid)?;
+        let languages = crate::query::languages_named(&params.languages.unwrap_or_default())
+            .map_err(invalid)?;
+        let kinds =
+            crate::query::kinds_named(&params.kinds.unwrap_or_default()).map_err(invalid)?;
         if params.limit == Some(0) {
             return Err(invalid("`limit` must be at least 1"));
         }
@@ -450,12 +427,7 @@ impl Server {
             .into_iter()
             .filter_map(|(root, h)| {
                 let uri = path_to_uri(&crate::vfs::abs_path(&root, &h.path))?;
-                let json = crate::cli::JsonHit::from(&h);
-                let signals = serde_json::to_value(&json)
-                    .ok()?
-                    .get("signals")
-                    .cloned()
-                    .unwrap_or_default();
+                let signals = crate::wire::signals_json(&h.signals);
                 Some(SearchResultItem {
                     uri,
                     range: line_range(h.start_line, h.end_line),

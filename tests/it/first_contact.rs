@@ -203,8 +203,8 @@ fn piped_output_carries_no_colour_codes() {
     assert!(stderr.contains("INFO"), "logs were asked for: {stderr}");
     assert!(!out.stderr.contains(&0x1b), "{stderr:?}");
     assert!(!out.stdout.contains(&0x1b));
-    assert!(sg::cli::use_color(true) || std::env::var_os("NO_COLOR").is_some());
-    assert!(!sg::cli::use_color(false));
+    assert!(sg::terminal::use_color(true) || std::env::var_os("NO_COLOR").is_some());
+    assert!(!sg::terminal::use_color(false));
 }
 
 #[test]

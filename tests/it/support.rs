@@ -73,7 +73,7 @@ pub fn real_fast_model() -> Arc<dyn Embedder> {
     static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
-            sg::cli::load_fast_embedder(None)
+            sg::setup::load_fast_embedder(None)
                 .expect("the fast model loads")
                 .expect("the fast model ships in models/")
         })

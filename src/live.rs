@@ -1,6 +1,8 @@
-//! One indexer thread per workspace folder: the only writer of its index. It receives change messages
-//! (editor buffers, file-watcher events, rescans), coalesces them, updates the index, and embeds new
-//! chunks between messages so that edits never wait behind a long embedding backlog.
+//! A workspace folder kept live for a server (the language server, the MCP server): one indexer thread,
+//! the only writer of its index, and a file watcher. The thread receives change messages (editor
+//! buffers, file-watcher events, rescans), coalesces them, updates the index, and embeds new chunks
+//! between messages so that edits never wait behind a long embedding backlog. A folder whose index
+//! another process writes is served read-only until that process exits.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -50,7 +52,7 @@ const READER_POLL: Duration = Duration::from_secs(2);
 /// Files whose change may change what discovery keeps.
 const IGNORE_FILES: [&str; 3] = [".gitignore", ".ignore", ".sgignore"];
 
-/// A workspace folder served by the language server.
+/// A workspace folder served live.
 pub struct Folder {
     /// The folder's canonical path.
     pub root: PathBuf,
@@ -150,7 +152,7 @@ impl Folder {
             return;
         }
         if self.confine.through_link(&rel) {
-            tracing::debug!(target: "sg::lsp", "not indexing the buffer of {rel}: opened through a symbolic link");
+            tracing::debug!(target: "sg::live", "not indexing the buffer of {rel}: opened through a symbolic link");
             self.overlay.remove(&rel);
             return;
         }
@@ -232,12 +234,12 @@ fn start_watcher(
         Ok(mut w) => match w.watch(&root, notify::RecursiveMode::Recursive) {
             Ok(()) => Some(w),
             Err(err) => {
-                tracing::warn!(target: "sg::lsp", "cannot watch {}: {err}; relying on the editor's file events", root.display());
+                tracing::warn!(target: "sg::live", "cannot watch {}: {err}; relying on the editor's file events", root.display());
                 None
             }
         },
         Err(err) => {
-            tracing::warn!(target: "sg::lsp", "no file watcher: {err}");
+            tracing::warn!(target: "sg::live", "no file watcher: {err}");
             None
         }
     }
@@ -261,7 +263,7 @@ struct Indexer {
 impl Indexer {
     fn scan(&self) {
         if let Err(err) = self.ws.scan(self.progress.as_ref()) {
-            tracing::error!(target: "sg::lsp", "indexing {} failed: {err:#}", self.ws.root().display());
+            tracing::error!(target: "sg::live", "indexing {} failed: {err:#}", self.ws.root().display());
         }
     }
 
@@ -275,7 +277,7 @@ impl Indexer {
             .map(|id| id.is_some())
             .unwrap_or(true);
         if known && let Err(err) = self.ws.update_file(rel, None) {
-            tracing::warn!(target: "sg::lsp", "removing {rel} from the index failed: {err:#}");
+            tracing::warn!(target: "sg::live", "removing {rel} from the index failed: {err:#}");
         }
     }
 
@@ -290,7 +292,7 @@ impl Indexer {
             return;
         }
         if let Err(err) = self.ws.update_file(rel, Some(text)) {
-            tracing::warn!(target: "sg::lsp", "indexing {rel} failed: {err:#}");
+            tracing::warn!(target: "sg::live", "indexing {rel} failed: {err:#}");
         }
     }
 
@@ -310,7 +312,7 @@ impl Indexer {
         match vfs::discover_filtered(root, &self.ws.config(), keep) {
             Ok(found) => found.into_iter().map(|f| f.rel_path).collect(),
             Err(err) => {
-                tracing::warn!(target: "sg::lsp", "checking changed files failed: {err:#}");
+                tracing::warn!(target: "sg::live", "checking changed files failed: {err:#}");
                 HashSet::new()
             }
         }
@@ -324,7 +326,7 @@ impl Indexer {
             Ok(text) => Some(text),
             Err(vfs::ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => {
-                tracing::info!(target: "sg::lsp", "not indexing {rel}: {err}");
+                tracing::info!(target: "sg::live", "not indexing {rel}: {err}");
                 None
             }
         }
@@ -337,7 +339,7 @@ impl Indexer {
             match keep.contains(rel).then(|| self.read(rel)).flatten() {
                 Some(text) => {
                     if let Err(err) = self.ws.update_file(rel, Some(&text)) {
-                        tracing::warn!(target: "sg::lsp", "indexing {rel} failed: {err:#}");
+                        tracing::warn!(target: "sg::live", "indexing {rel} failed: {err:#}");
                     }
                 }
                 None => self.remove(rel),
@@ -369,7 +371,7 @@ fn run(ix: Indexer, rx: Receiver<Msg>) {
         ix.scan_and_hand_over();
     } else {
         tracing::info!(
-            target: "sg::lsp",
+            target: "sg::live",
             "{} is indexed by another sg process; serving it read-only until that process exits",
             ws.root().display()
         );
@@ -401,7 +403,7 @@ fn run(ix: Indexer, rx: Receiver<Msg>) {
                 ix.scan_and_hand_over();
                 embedding_done = false;
             } else if let Err(err) = ws.refresh() {
-                tracing::warn!(target: "sg::lsp", "refreshing {} failed: {err:#}", ws.root().display());
+                tracing::warn!(target: "sg::live", "refreshing {} failed: {err:#}", ws.root().display());
             }
             continue;
         }
@@ -463,7 +465,7 @@ fn run(ix: Indexer, rx: Receiver<Msg>) {
                 Ordering::SeqCst,
             );
             if shutdown {
-                tracing::info!(target: "sg::lsp", "closing the index of {}", ws.root().display());
+                tracing::info!(target: "sg::live", "closing the index of {}", ws.root().display());
                 return;
             }
         }
@@ -473,7 +475,7 @@ fn run(ix: Indexer, rx: Receiver<Msg>) {
             match ws.embed_pending_with(ix.progress.as_ref(), &interrupt) {
                 Ok((_, complete)) => embedding_done = complete,
                 Err(err) => {
-                    tracing::error!(target: "sg::lsp", "embedding failed: {err:#}");
+                    tracing::error!(target: "sg::live", "embedding failed: {err:#}");
                     embedding_done = true;
                 }
             }
