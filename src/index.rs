@@ -188,6 +188,18 @@ pub fn pack_texts<'a>(
     })
 }
 
+/// A text the main model has yet to embed: a pack's (or a lone unit's).
+struct PendingText {
+    /// The unit that carries the text (a pack's first member).
+    id: ChunkId,
+    /// The embedding text.
+    text: String,
+    /// Its hash (the cache key).
+    hash: ContentHash,
+    /// The units that wait for this vector (the pack's members, and copies of the text elsewhere).
+    units: Vec<ChunkId>,
+}
+
 /// The locked writer of a workspace (present by construction).
 struct WriterGuard<'a>(std::sync::MutexGuard<'a, Option<LexicalWriter>>);
 
@@ -1243,7 +1255,7 @@ impl Workspace {
     /// Texts the main model has yet to embed, as (id, embedding text, hash), deduplicated by hash: one per
     /// pack (its first member's id and the pack's text). Members of a pack pick up its vector from the cache
     /// once it is embedded ([`Workspace::load_vectors`]).
-    fn pending_embeddings(&self) -> Result<Vec<(ChunkId, String, ContentHash)>> {
+    fn pending_embeddings(&self) -> Result<Vec<PendingText>> {
         let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
             return Ok(Vec::new());
         };
@@ -1255,6 +1267,8 @@ impl Workspace {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         let mut hits = Vec::new();
+        // Units waiting for each text (a pack's members all wait for its one vector).
+        let mut waiting: HashMap<ContentHash, Vec<ChunkId>> = HashMap::new();
         self.store.for_each_chunk(&txn, |id, rec| {
             if vs.contains(id) {
                 return Ok(());
@@ -1263,6 +1277,7 @@ impl Workspace {
                 hits.push((id, v.into_owned()));
                 return Ok(());
             }
+            waiting.entry(rec.embed_hash).or_default().push(id);
             let text = match &rec.embed_text {
                 Some(t) => t.clone(),
                 None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
@@ -1270,10 +1285,18 @@ impl Workspace {
                 None => return Ok(()),
             };
             if seen.insert(rec.embed_hash) {
-                out.push((id, text, rec.embed_hash));
+                out.push(PendingText {
+                    id,
+                    text,
+                    hash: rec.embed_hash,
+                    units: Vec::new(),
+                });
             }
             Ok(())
         })?;
+        for p in &mut out {
+            p.units = waiting.remove(&p.hash).unwrap_or_else(|| vec![p.id]);
+        }
         drop(txn);
         drop(ctxn);
         if !hits.is_empty() {
@@ -1293,7 +1316,7 @@ impl Workspace {
         if self.embedder.is_none() || self.vectors().len() as u64 >= self.status()?.chunks {
             return Ok(0);
         }
-        Ok(self.pending_embeddings()?.len())
+        Ok(self.pending_embeddings()?.iter().map(|p| p.units.len()).sum())
     }
 
     /// Embeds every chunk that has no vector yet, in batches written to the cache as they finish (a
@@ -1325,9 +1348,12 @@ impl Workspace {
             return Ok((0, true));
         }
         let t = Instant::now();
-        pending.sort_by_key(|(_, text, _)| text.len());
-        progress.begin(Phase::Embed, pending.len() as u64);
+        pending.sort_by_key(|p| p.text.len());
+        // Progress counts units (what status calls chunks): a pack's vector covers all its members.
+        let total: usize = pending.iter().map(|p| p.units.len()).sum();
+        progress.begin(Phase::Embed, total as u64);
         let mut done = 0usize;
+        let mut texts_done = 0usize;
         let batch_size = self.config().embed_batch.max(1);
         let mut complete = true;
         for batch in pending.chunks(batch_size) {
@@ -1335,28 +1361,31 @@ impl Workspace {
                 complete = false;
                 break;
             }
-            let texts: Vec<&str> = batch.iter().map(|(_, t, _)| t.as_str()).collect();
+            let texts: Vec<&str> = batch.iter().map(|p| p.text.as_str()).collect();
             let vecs = embedder.embed_documents(&texts)?;
             let items: Vec<(ContentHash, &[f32])> = batch
                 .iter()
                 .zip(&vecs)
-                .map(|((_, _, h), v)| (*h, v.as_slice()))
+                .map(|(p, v)| (p.hash, v.as_slice()))
                 .collect();
             cache.put_many(model, &items)?;
             {
                 let mut guard = self.vectors.write().unwrap_or_else(|e| e.into_inner());
                 let vs = Arc::make_mut(&mut guard);
-                for ((id, _, _), v) in batch.iter().zip(&vecs) {
-                    vs.insert(*id, v);
+                for (p, v) in batch.iter().zip(&vecs) {
+                    for id in &p.units {
+                        vs.insert(*id, v);
+                    }
                 }
             }
-            done += batch.len();
+            texts_done += batch.len();
+            done += batch.iter().map(|p| p.units.len()).sum::<usize>();
             progress.report(done as u64);
         }
         progress.end();
         // Chunks sharing a hash with an embedded one pick up the cached vector.
         self.load_vectors()?;
-        tracing::info!(target: "sg::index", "embedded {done} chunks in {:?}", t.elapsed());
+        tracing::info!(target: "sg::index", "embedded {done} chunks ({texts_done} texts) in {:?}", t.elapsed());
         if complete {
             self.build_ann_in_background();
         }
