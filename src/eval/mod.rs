@@ -21,4 +21,4 @@ pub use metrics::{QueryMetrics, Summary, metrics, percentile, summarise};
 pub use report::{Report, render_report};
 pub use runner::{EvalOptions, EvalRun, evaluate};
 pub use semble::import_semble;
-pub use spec::{HitRef, Spec, SpecContext, SpecQuery, Target};
+pub use spec::{HitRef, LineSpan, Spec, SpecContext, SpecQuery, Target, function_hit};

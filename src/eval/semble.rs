@@ -69,6 +69,7 @@ pub fn import_semble(
                 SpecQuery {
                     query: q.query,
                     category,
+                    language: None,
                     relevant,
                     context: None,
                 }

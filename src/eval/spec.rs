@@ -30,6 +30,10 @@ pub struct SpecQuery {
     /// A category for per-category tables (e.g. semantic, architecture, symbol).
     #[serde(default)]
     pub category: Option<String>,
+    /// The language of the code that answers (e.g. `python`), for the per-language tables; a query
+    /// without one takes its workspace's language, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// What counts as a right answer.
     pub relevant: Vec<Target>,
     /// Editor context to search with.
@@ -37,7 +41,7 @@ pub struct SpecQuery {
     pub context: Option<SpecContext>,
 }
 
-/// A relevant target: a file, a line span of a file, or a symbol of a file.
+/// A relevant target: a file, a line span of a file, a symbol of a file, or a function of a file.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum Target {
@@ -56,10 +60,33 @@ pub enum Target {
         /// Symbol name that must match.
         #[serde(default)]
         symbol: Option<String>,
+        /// A function's lines: the hit must be that function at its own range ([`function_hit`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<LineSpan>,
         /// Gain for graded NDCG (default 1).
         #[serde(default)]
         gain: Option<f64>,
     },
+}
+
+/// Lines of a file, 1-based and inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct LineSpan {
+    /// First line.
+    pub start_line: u32,
+    /// Last line.
+    pub end_line: u32,
+}
+
+/// The function rule: a hit on lines `hit_start..=hit_end` is the function on lines `a..=b` when it
+/// starts at most 2 lines below the function's first line (a doc comment or decorator above may be
+/// included), reaches at least that line, and is at most twice the function's length plus 30 lines
+/// (so a whole file or a class that contains the function is not it).
+pub fn function_hit(hit_start: u32, hit_end: u32, a: u32, b: u32) -> bool {
+    let len = u64::from(b.saturating_sub(a)) + 1;
+    u64::from(hit_start) <= u64::from(a) + 2
+        && hit_end >= a
+        && u64::from(hit_end.saturating_sub(hit_start)) <= 2 * len + 30
 }
 
 /// Editor context of a spec query.
@@ -118,7 +145,8 @@ impl Target {
     }
 
     /// Whether a hit matches this target (same rules as the public benchmark's scorer: path by `/`-suffix
-    /// either way, overlapping lines when the target has a span, equal symbol when it names one).
+    /// either way, overlapping lines when the target has a span, equal symbol when it names one; and
+    /// [`function_hit`] when it names a function).
     pub fn matches(&self, h: &HitRef) -> bool {
         match self {
             Target::Path(p) => path_matches(&h.path, p),
@@ -127,9 +155,15 @@ impl Target {
                 start_line,
                 end_line,
                 symbol,
+                function,
                 ..
             } => {
                 if !path_matches(&h.path, path) {
+                    return false;
+                }
+                if let Some(f) = function
+                    && !function_hit(h.start_line, h.end_line, f.start_line, f.end_line)
+                {
                     return false;
                 }
                 let span_ok = match (start_line, end_line) {
@@ -173,6 +207,7 @@ mod tests {
             start_line: Some(10),
             end_line: Some(20),
             symbol: None,
+            function: None,
             gain: None,
         }];
         assert_eq!(metrics(&[hit("a.rs", 1, 9)], &t).ndcg10, 0.0);
@@ -182,6 +217,7 @@ mod tests {
             start_line: None,
             end_line: None,
             symbol: Some("run".into()),
+            function: None,
             gain: None,
         }];
         let mut h = hit("a.rs", 1, 9);
@@ -195,5 +231,63 @@ mod tests {
         assert!(path_matches("tokio/src/sync/mutex.rs", "sync/mutex.rs"));
         assert!(path_matches("src/sync/mutex.rs", "tokio/src/sync/mutex.rs"));
         assert!(!path_matches("src/sync/xmutex.rs", "mutex.rs"));
+    }
+
+    #[test]
+    fn a_function_target_takes_the_function_at_its_own_range() {
+        // The function spans lines 100..=119 (20 lines) of a 500-line file.
+        let t = Target::Detailed {
+            path: "pkg/mod.py".into(),
+            start_line: None,
+            end_line: None,
+            symbol: None,
+            function: Some(LineSpan {
+                start_line: 100,
+                end_line: 119,
+            }),
+            gain: None,
+        };
+        // The function itself, and with its doc comment above.
+        assert!(t.matches(&hit("repo/pkg/mod.py", 100, 119)));
+        assert!(t.matches(&hit("pkg/mod.py", 96, 119)));
+        // Its first lines only (a head chunk) still start at it.
+        assert!(t.matches(&hit("pkg/mod.py", 100, 104)));
+        // The whole file is not the function, nor is a chunk starting 3 lines into it.
+        assert!(!t.matches(&hit("pkg/mod.py", 1, 500)));
+        assert!(!t.matches(&hit("pkg/mod.py", 103, 119)));
+        // A hit that ends above it, or the right lines of another file.
+        assert!(!t.matches(&hit("pkg/mod.py", 80, 99)));
+        assert!(!t.matches(&hit("pkg/other.py", 100, 119)));
+        // The size limit is 2 × 20 + 30 = 70 lines: a 70-line span containing it passes, 71 does not.
+        assert!(t.matches(&hit("pkg/mod.py", 60, 130)));
+        assert!(!t.matches(&hit("pkg/mod.py", 60, 131)));
+        assert_eq!(
+            metrics(
+                &[hit("pkg/mod.py", 1, 500), hit("pkg/mod.py", 99, 120)],
+                &[t]
+            )
+            .mrr10,
+            0.5
+        );
+    }
+
+    #[test]
+    fn function_targets_are_read_from_json() {
+        let q: SpecQuery = serde_json::from_str(
+            r#"{"query": "q", "language": "go",
+                "relevant": [{"path": "a.go", "function": {"start_line": 3, "end_line": 9}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(q.language.as_deref(), Some("go"));
+        let Target::Detailed { function, .. } = &q.relevant[0] else {
+            panic!("a detailed target")
+        };
+        assert_eq!(
+            *function,
+            Some(LineSpan {
+                start_line: 3,
+                end_line: 9
+            })
+        );
     }
 }

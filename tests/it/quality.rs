@@ -90,10 +90,12 @@ fn generated_doc_to_code_queries_over_this_repository() {
     // The docs of the chosen functions are blanked in the indexed copy, lines kept.
     let q = &spec.queries[0];
     let sg::eval::Target::Detailed {
-        path, start_line, ..
+        path,
+        function: Some(function),
+        ..
     } = &q.relevant[0]
     else {
-        panic!()
+        panic!("a function target: {:?}", q.relevant[0])
     };
     let original = std::fs::read_to_string(repo().join("src").join(path)).unwrap();
     let blanked = std::fs::read_to_string(out.join("corpus").join(path)).unwrap();
@@ -102,7 +104,7 @@ fn generated_doc_to_code_queries_over_this_repository() {
     assert!(
         blanked
             .lines()
-            .nth(start_line.unwrap() as usize - 1)
+            .nth(function.start_line as usize - 1)
             .is_some()
     );
     let spec = load(&out.join("spec.json"));
