@@ -56,6 +56,9 @@ pub struct EvalArgs {
     /// relevant file, is imported by one, or sits beside one); `unrelated` (a file elsewhere); `all`.
     #[arg(long, default_value = "none")]
     context: String,
+    /// Leave out the reference row `bm25-functions` (plain BM25 over one document per function).
+    #[arg(long)]
+    no_reference: bool,
     /// Override a ranking weight, e.g. `--rank file_support=0.3` (repeatable; for tuning).
     #[arg(long = "rank", value_name = "NAME=VALUE")]
     rank: Vec<String>,
@@ -147,6 +150,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             contexts,
             progress: true,
             fast_embedder: a.common.fast_embedder()?,
+            reference: !a.no_reference,
         },
     )?;
     if let Some(prefix) = &a.results {

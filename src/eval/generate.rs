@@ -173,6 +173,11 @@ fn comment_above(lang: Language, lines: &[&str], def: usize) -> Option<(Vec<Stri
     Some((texts, at))
 }
 
+/// HTML tags docs use for markup (Javadoc, JSDoc), dropped from queries; other `<...>` text is kept.
+const HTML_TAGS: &[&str] = &[
+    "a", "b", "br", "code", "em", "i", "li", "ol", "p", "pre", "strong", "tt", "ul",
+];
+
 /// The first paragraph of a doc, as one line of plain words: it ends at a blank line or a block tag
 /// (`@param`, `:param`); Javadoc/JSDoc inline tags keep their text (`{@link Foo#bar}` → `Foo#bar`,
 /// `{@link Foo label}` → `label`), HTML tags, Markdown link targets and code ticks are dropped.
@@ -211,10 +216,9 @@ fn clean_doc(texts: &[String]) -> String {
             out.push_str(kept.trim_start_matches('#'));
             rest = inner.get(close + 1..).unwrap_or("");
         } else if let Some(close) = tail.find('>').filter(|&c| {
-            tail.starts_with('<')
-                && tail[1..c]
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '/' | ' ' | '=' | '"'))
+            let tag = tail[1..c].trim_start_matches('/');
+            let name = tag.split(' ').next().unwrap_or("").to_ascii_lowercase();
+            tail.starts_with('<') && HTML_TAGS.contains(&name.as_str())
         }) {
             rest = &tail[close + 1..];
         } else if let Some(target) = tail.strip_prefix("](") {
@@ -600,7 +604,7 @@ function title(s) {
 
 public class Strings {
     /**
-     * Joins the parts with {@code sep} between them, like {@link String#join(CharSequence) join}.
+     * Joins the <b>parts</b> with {@code sep} between them, like {@link String#join(CharSequence) join}.
      * <p>Null parts are skipped.
      *
      * @param sep the separator
@@ -630,6 +634,10 @@ public class Strings {
         assert_eq!(
             first_sentence("Deprecated: use the other one instead", ""),
             None
+        );
+        assert_eq!(
+            clean_doc(&["Writes <prefix>.json, <i>then</i> `x`.".to_string()]),
+            "Writes <prefix>.json, then x."
         );
         // Without its leading name, a Go doc of three words is too short.
         assert_eq!(first_sentence("Len returns the length.", "Len"), None);

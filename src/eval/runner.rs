@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::context::{ContextScenario, simulated_context};
 use super::metrics::{QueryMetrics, metrics};
+use super::reference::{BM25_FUNCTIONS, FunctionIndex};
 use super::report::{Report, build_report};
-use super::spec::{HitRef, Spec};
+use super::spec::{HitRef, Spec, SpecQuery};
 use crate::cli::Bar;
 use crate::query::SearchRequest;
 use crate::search::{Mode, RankConfig, SearchContext};
@@ -22,6 +23,8 @@ pub(crate) struct QueryOutcome {
     pub(crate) spec: String,
     pub(crate) query: String,
     pub(crate) category: String,
+    /// The query's language, or its workspace's; empty when neither is known.
+    pub(crate) language: String,
     pub(crate) metrics: QueryMetrics,
     pub(crate) latency_ms: f64,
     #[serde(skip)]
@@ -46,6 +49,8 @@ pub struct EvalOptions {
     pub progress: bool,
     /// The fast tier, blended into the main model's ranking when `rank.fast_blend` is above 0.
     pub fast_embedder: Option<std::sync::Arc<dyn crate::embed::Embedder>>,
+    /// Also run the reference row [`BM25_FUNCTIONS`] (plain BM25 over one document per function).
+    pub reference: bool,
 }
 
 /// The outcome of an evaluation.
@@ -80,7 +85,29 @@ impl EvalRun {
     }
 }
 
-/// Indexes each spec's workspace and runs its queries in every mode.
+fn outcome(
+    spec: &str,
+    spec_language: &str,
+    q: &SpecQuery,
+    metrics: QueryMetrics,
+    latency_ms: f64,
+    hits: Vec<HitRef>,
+) -> QueryOutcome {
+    QueryOutcome {
+        spec: spec.to_string(),
+        query: q.query.clone(),
+        category: q.category.clone().unwrap_or_else(|| "all".into()),
+        language: q
+            .language
+            .clone()
+            .unwrap_or_else(|| spec_language.to_string()),
+        metrics,
+        latency_ms,
+        hits,
+    }
+}
+
+/// Indexes each spec's workspace and runs its queries in every mode (and the reference row, if asked).
 pub fn evaluate(
     specs: &[(String, String, Spec)],
     modes: &[Mode],
@@ -88,7 +115,6 @@ pub fn evaluate(
 ) -> Result<EvalRun> {
     let mut outcomes: BTreeMap<String, Vec<QueryOutcome>> = BTreeMap::new();
     let mut index_times = BTreeMap::new();
-    let mut languages = BTreeMap::new();
     for (name, lang, spec) in specs {
         let mut cfg = opts.config.clone();
         cfg.code_only |= spec.code_only;
@@ -132,7 +158,6 @@ pub fn evaluate(
             ws.update(&crate::index::NoProgress)?;
         }
         index_times.insert(name.clone(), t.elapsed().as_secs_f64());
-        languages.insert(name.clone(), lang.clone());
         let files: Vec<String> = {
             let txn = ws.store().read_txn()?;
             let mut v: Vec<String> = ws
@@ -173,22 +198,42 @@ pub fn evaluate(
                 let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
                 let m = metrics(&hits, &q.relevant);
                 if opts.verbose {
-                    eprintln!("{label:8} {:.3} {name}: {}", m.ndcg10, q.query);
+                    eprintln!(
+                        "{label:8} ndcg {:.3} rr {:.3} {name}: {}",
+                        m.ndcg10, m.mrr10, q.query
+                    );
                 }
                 outcomes
                     .entry(label.clone())
                     .or_default()
-                    .push(QueryOutcome {
-                        spec: name.clone(),
-                        query: q.query.clone(),
-                        category: q.category.clone().unwrap_or_else(|| "all".into()),
-                        metrics: m,
-                        latency_ms,
-                        hits,
-                    });
+                    .push(outcome(name, lang, q, m, latency_ms, hits));
+            }
+        }
+        if opts.reference {
+            let reference = FunctionIndex::build(&spec.root, &files, ws.config().max_file_size)
+                .with_context(|| format!("{name}: cannot build the {BM25_FUNCTIONS} reference"))?;
+            tracing::info!(
+                "{name}: {} functions in the reference index",
+                reference.len()
+            );
+            for q in &spec.queries {
+                let t = Instant::now();
+                let hits = reference.search(&q.query, 100)?;
+                let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+                let m = metrics(&hits, &q.relevant);
+                if opts.verbose {
+                    eprintln!(
+                        "{BM25_FUNCTIONS:8} ndcg {:.3} rr {:.3} {name}: {}",
+                        m.ndcg10, m.mrr10, q.query
+                    );
+                }
+                outcomes
+                    .entry(BM25_FUNCTIONS.to_string())
+                    .or_default()
+                    .push(outcome(name, lang, q, m, latency_ms, hits));
             }
         }
     }
-    let report = build_report(&outcomes, &index_times, &languages);
+    let report = build_report(&outcomes, &index_times);
     Ok(EvalRun { report, outcomes })
 }

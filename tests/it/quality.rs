@@ -38,6 +38,7 @@ fn options(base: &Path, model: bool) -> EvalOptions {
         progress: false,
         // Both shipped tiers, as `sg` runs them.
         fast_embedder: model.then(real_fast_model),
+        reference: false,
     }
 }
 
