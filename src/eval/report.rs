@@ -152,18 +152,26 @@ pub fn render_report(rep: &Report) -> String {
         s.push('\n');
     }
     if rep.by_spec.values().next().is_some_and(|v| v.len() > 1) {
+        let ws = rep
+            .by_spec
+            .values()
+            .flat_map(|v| v.keys())
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0)
+            .max(22);
         for (title, metric) in [
             ("NDCG@10", (|x: &Summary| x.ndcg10) as fn(&Summary) -> f64),
             ("MRR@10", |x: &Summary| x.mrr10),
         ] {
             s.push_str(&format!("\n{title} by workspace\n"));
-            s.push_str(&format!("{:<22}", "workspace"));
+            s.push_str(&format!("{:<ws$}", "workspace"));
             for m in &modes {
                 s.push_str(&format!(" {:>w$}", m));
             }
             s.push_str(&format!(" {:>9}\n", "index s"));
             for spec in rep.by_spec[modes[0]].keys() {
-                s.push_str(&format!("{:<22}", spec));
+                s.push_str(&format!("{:<ws$}", spec));
                 for m in &modes {
                     s.push_str(&format!(
                         " {:>w$.4}",
