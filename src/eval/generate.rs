@@ -496,7 +496,7 @@ pub fn open_db(p: &str) {
 }
 
 // Helper.
-fn helper() {
+fn tidy() {
     a();
     b();
 }
