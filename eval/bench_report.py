@@ -63,7 +63,7 @@ def main():
     w("|---|" + "---:|" * len(modes))
     langs = sorted({l for m in modes for l in report["by_language"][m]})
     for l in langs:
-        w(f"| {l} | " + " | ".join(f"{report['by_language'][m].get(l, 0):.4f}" for m in modes) + " |")
+        w(f"| {l} | " + " | ".join(f"{report['by_language'][m].get(l, {}).get('ndcg10', 0):.4f}" for m in modes) + " |")
     w("")
     w("### By repository")
     w("")

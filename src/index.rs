@@ -1316,7 +1316,11 @@ impl Workspace {
         if self.embedder.is_none() || self.vectors().len() as u64 >= self.status()?.chunks {
             return Ok(0);
         }
-        Ok(self.pending_embeddings()?.iter().map(|p| p.units.len()).sum())
+        Ok(self
+            .pending_embeddings()?
+            .iter()
+            .map(|p| p.units.len())
+            .sum())
     }
 
     /// Embeds every chunk that has no vector yet, in batches written to the cache as they finish (a

@@ -38,6 +38,7 @@ fn options(base: &Path, model: bool) -> EvalOptions {
         progress: false,
         // Both shipped tiers, as `sg` runs them.
         fast_embedder: model.then(real_fast_model),
+        reference: false,
     }
 }
 
@@ -90,10 +91,12 @@ fn generated_doc_to_code_queries_over_this_repository() {
     // The docs of the chosen functions are blanked in the indexed copy, lines kept.
     let q = &spec.queries[0];
     let sg::eval::Target::Detailed {
-        path, start_line, ..
+        path,
+        function: Some(function),
+        ..
     } = &q.relevant[0]
     else {
-        panic!()
+        panic!("a function target: {:?}", q.relevant[0])
     };
     let original = std::fs::read_to_string(repo().join("src").join(path)).unwrap();
     let blanked = std::fs::read_to_string(out.join("corpus").join(path)).unwrap();
@@ -102,9 +105,10 @@ fn generated_doc_to_code_queries_over_this_repository() {
     assert!(
         blanked
             .lines()
-            .nth(start_line.unwrap() as usize - 1)
+            .nth(function.start_line as usize - 1)
             .is_some()
     );
+    assert_eq!(q.language.as_deref(), Some("rust"));
     let spec = load(&out.join("spec.json"));
     let specs = vec![("generated".to_string(), String::new(), spec)];
     let run = evaluate(
@@ -116,18 +120,23 @@ fn generated_doc_to_code_queries_over_this_repository() {
     let hybrid = &run.report.overall["hybrid"];
     let lexical = &run.report.overall["lexical"];
     eprintln!(
-        "generated: hybrid {:.4} (R@10 {:.3}), lexical {:.4}",
-        hybrid.ndcg10, hybrid.recall[2], lexical.ndcg10
+        "generated (function rule): hybrid MRR@10 {:.4}, P@1 {:.3}, R@10 {:.3}; lexical MRR@10 {:.4}, P@1 {:.3}, R@10 {:.3}",
+        hybrid.mrr10, hybrid.p1, hybrid.recall[2], lexical.mrr10, lexical.p1, lexical.recall[2]
     );
-    // The spec samples `src/`, so it moves with the code: when `src/` gained the hardening modules (index
-    // folder marker, LMDB file checks, path confinement, buffer overlay, model sources) the sample measured
-    // hybrid 0.2315 / lexical 0.2057, where the same ranking scored 0.3169 on the previous `src/`.
-    assert!(hybrid.ndcg10 >= 0.21, "hybrid NDCG@10 {:.4}", hybrid.ndcg10);
+    // Scored with the function rule: a hit counts only when it is the documented function at its own range
+    // (eval/README.md). The spec samples `src/`, so it moves with the code. Measured when these thresholds
+    // were set: hybrid MRR@10 0.184, P@1 0.117 (7 of 60), R@10 0.383; lexical MRR@10 0.160. The same
+    // 60-query sample of `src/` at three earlier commits, and 50 and 70 queries of the same `src/`, gave
+    // hybrid MRR@10 0.164-0.227, P@1 0.100-0.167, R@10 0.320-0.400 and lexical MRR@10 0.151-0.180, so the
+    // thresholds sit about 0.03 under the lowest of those.
+    assert!(hybrid.mrr10 >= 0.13, "hybrid MRR@10 {:.4}", hybrid.mrr10);
+    assert!(hybrid.p1 >= 0.07, "hybrid P@1 {:.3}", hybrid.p1);
     assert!(
-        hybrid.recall[2] >= 0.33,
+        hybrid.recall[2] >= 0.27,
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
+    assert!(lexical.mrr10 >= 0.11, "lexical MRR@10 {:.4}", lexical.mrr10);
 }
 
 /// `sg eval` must score exactly as the benchmark's reference scorer on the same results.
