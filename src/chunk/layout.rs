@@ -2,7 +2,7 @@
 
 use super::ChunkConfig;
 use super::ChunkKind;
-use super::source::{Cx, Source, windows};
+use super::source::{Cx, Group, Source, windows};
 use super::walker::Def;
 
 enum Piece {
@@ -147,7 +147,25 @@ pub(super) fn chunk_level(
             Out::One { start, end, def } => {
                 let d = &all[*def];
                 let enclosing = join(ctx, &d.label);
-                cx.push(*start, *end, Some(&d.name), d.kind, &enclosing);
+                match first_member(all, d) {
+                    // A container that fits: its header and members are units of their own, grouped so that
+                    // the main model still embeds the container whole.
+                    Some(first) if cx.cfg.split_containers => {
+                        if let Some((s, e)) = cx.span(*start, *end) {
+                            cx.groups.push(Group {
+                                start: s,
+                                end: e,
+                                symbol: d.name.clone(),
+                                kind: d.kind,
+                                enclosing: enclosing.clone(),
+                            });
+                        }
+                        let members = members_from(all, d, first);
+                        cx.push(*start, all[first].start, Some(&d.name), d.kind, &enclosing);
+                        chunk_level(cx, all, all[first].start, *end, &members, &enclosing);
+                    }
+                    _ => cx.push(*start, *end, Some(&d.name), d.kind, &enclosing),
+                }
             }
             Out::Glue { start, end, consts } if !absorbed[k] => {
                 if let [only] = consts[..] {
@@ -171,22 +189,42 @@ fn glue_runs(src: &Source, cfg: &ChunkConfig, start: usize, end: usize) -> Vec<(
     windows(src, cfg, start, end, 0)
 }
 
+/// The first member of container `d` that is not glue (constants stay in the header), if `d` is a container
+/// with one.
+fn first_member(all: &[Def], d: &Def) -> Option<usize> {
+    if !d.kind.is_container() {
+        return None;
+    }
+    d.children
+        .iter()
+        .copied()
+        .find(|&c| all[c].start >= d.start && all[c].end <= d.end && !is_glue_def(&all[c]))
+}
+
+/// The members of container `d` from `first` on.
+fn members_from(all: &[Def], d: &Def, first: usize) -> Vec<usize> {
+    d.children
+        .iter()
+        .copied()
+        .filter(|&c| all[c].start >= all[first].start && all[c].end <= d.end)
+        .collect()
+}
+
 /// Chunks a definition too big for one chunk.
 fn split_def(cx: &mut Cx, all: &[Def], d: &Def, ctx: &str) {
     let enclosing = join(ctx, &d.label);
-    let members: Vec<usize> = d
-        .children
-        .iter()
-        .copied()
-        .filter(|&c| all[c].start >= d.start && all[c].end <= d.end)
-        .collect();
-    // The header runs to the first member that is not glue (constants stay in the header).
-    let first_member = members.iter().position(|&c| !is_glue_def(&all[c]));
-    if let (true, Some(fm)) = (d.kind.is_container(), first_member) {
-        let members = &members[fm..];
-        let first = all[members[0]].start;
-        cx.unit(d.start, first, 0, Some(&d.name), d.kind, &enclosing);
-        chunk_level(cx, all, first, d.end, members, &enclosing);
+    if let Some(first) = first_member(all, d) {
+        // The header runs to the first member.
+        let members = members_from(all, d, first);
+        cx.unit(
+            d.start,
+            all[first].start,
+            0,
+            Some(&d.name),
+            d.kind,
+            &enclosing,
+        );
+        chunk_level(cx, all, all[first].start, d.end, &members, &enclosing);
     } else {
         let overlap = cx.cfg.overlap_lines;
         cx.windows_chunk(d.start, d.end, overlap, Some(&d.name), d.kind, &enclosing);

@@ -34,7 +34,7 @@ mod walker;
 
 use crate::syntax::{self, Language};
 use markdown::markdown;
-use source::{Cx, Source};
+use source::{Cx, Group, Source};
 use walker::code;
 
 /// What a chunk or symbol is.
@@ -158,9 +158,14 @@ pub struct ChunkConfig {
     /// How many lines consecutive windows of one split definition share. Default 5.
     pub overlap_lines: usize,
     /// Neighbouring units of one scope (small functions, methods, glue) are grouped into one [`Pack`] for
-    /// the main model while the group stays within this many bytes; 0 embeds every unit alone. Default
+    /// the main model while the group stays within this many bytes; 0 packs no neighbours (a container cut
+    /// into units is still embedded whole). Default
     /// 1500. Units stay apart whatever this is: it decides only what the transformer embeds together.
     pub pack_chars: usize,
+    /// A container (class, impl, trait, module...) with member definitions is cut into its header and its
+    /// members even when it fits in one chunk, so that a method answers as the method; the main model still
+    /// embeds the container whole (one [`Pack`]). Default true.
+    pub split_containers: bool,
 }
 
 impl Default for ChunkConfig {
@@ -171,6 +176,7 @@ impl Default for ChunkConfig {
             window_lines: 40,
             overlap_lines: 5,
             pack_chars: 1500,
+            split_containers: true,
         }
     }
 }
@@ -186,6 +192,7 @@ impl ChunkConfig {
             window_lines,
             overlap_lines: self.overlap_lines.min(window_lines / 2),
             pack_chars: self.pack_chars.min(max_chars),
+            split_containers: self.split_containers,
         }
     }
 }
@@ -280,6 +287,7 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
         src: &src,
         cfg: &cfg,
         chunks: Vec::new(),
+        groups: Vec::new(),
     };
     let mut symbols = Vec::new();
     if lang == Language::Markdown {
@@ -292,9 +300,9 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
     } else {
         cx.windows_chunk(0, text.len(), 0, None, ChunkKind::Window, "");
     }
-    let mut chunks = cx.chunks;
+    let mut chunks = std::mem::take(&mut cx.chunks);
     chunks.sort_by_key(|c| (c.start_byte, c.end_byte));
-    let packs = pack(&chunks, cfg.pack_chars);
+    let packs = pack(&chunks, &cx.groups, cfg.pack_chars);
     Analysis {
         chunks,
         symbols,
@@ -302,73 +310,133 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
     }
 }
 
-/// The scope a chunk sits in: its `enclosing` chain without its own label.
-fn parent_scope(c: &Chunk) -> &str {
-    if c.symbol.is_none() {
-        return &c.enclosing;
-    }
-    c.enclosing.rsplit_once(" > ").map(|(p, _)| p).unwrap_or("")
+/// What packing sees: one unit, or a container cut into units that the main model embeds whole.
+struct Item<'c> {
+    members: std::ops::Range<usize>,
+    start_byte: u32,
+    end_byte: u32,
+    symbol: Option<&'c str>,
+    kind: ChunkKind,
+    enclosing: &'c str,
 }
 
-/// Groups neighbouring, non-overlapping units of the same scope while the group's span stays within
-/// `limit` bytes (0: every unit alone). A pack takes the enclosing chain of its largest named member.
-fn pack(chunks: &[Chunk], limit: usize) -> Vec<Pack> {
-    /// The pack being grown: its span, and the unit that names it (with that unit's size).
-    struct Open<'c> {
+impl Item<'_> {
+    /// The scope the item sits in: its `enclosing` chain without its own label.
+    fn scope(&self) -> &str {
+        if self.symbol.is_none() {
+            return self.enclosing;
+        }
+        self.enclosing
+            .rsplit_once(" > ")
+            .map(|(p, _)| p)
+            .unwrap_or("")
+    }
+}
+
+/// The units as packing sees them: each unit alone, except the units of a container group (the outermost
+/// one holding them), which stand together as that container.
+fn items<'c>(chunks: &'c [Chunk], groups: &'c [Group]) -> Vec<Item<'c>> {
+    let mut out: Vec<Item<'c>> = Vec::with_capacity(chunks.len());
+    let mut i = 0;
+    while i < chunks.len() {
+        let c = &chunks[i];
+        let (s, e) = (c.start_byte as usize, c.end_byte as usize);
+        let outer = groups
+            .iter()
+            .filter(|g| g.start <= s && e <= g.end)
+            .max_by_key(|g| g.end - g.start);
+        match outer {
+            Some(g) => {
+                let mut j = i;
+                while j < chunks.len() && chunks[j].end_byte as usize <= g.end {
+                    j += 1;
+                }
+                out.push(Item {
+                    members: i..j,
+                    start_byte: c.start_byte,
+                    end_byte: chunks[j - 1].end_byte,
+                    symbol: Some(&g.symbol),
+                    kind: g.kind,
+                    enclosing: &g.enclosing,
+                });
+                i = j;
+            }
+            None => {
+                out.push(Item {
+                    members: i..i + 1,
+                    start_byte: c.start_byte,
+                    end_byte: c.end_byte,
+                    symbol: c.symbol.as_deref(),
+                    kind: c.kind,
+                    enclosing: &c.enclosing,
+                });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Groups neighbouring, non-overlapping items of the same scope while the group's span stays within
+/// `limit` bytes (0: every item alone). A pack takes the enclosing chain of its largest named item.
+fn pack(chunks: &[Chunk], groups: &[Group], limit: usize) -> Vec<Pack> {
+    /// The pack being grown, and the item that names it (with that item's size).
+    struct Open<'i, 'c> {
         pack: Pack,
         kind: ChunkKind,
-        named: Option<(&'c Chunk, usize)>,
-        first: &'c Chunk,
+        named: Option<(&'i Item<'c>, usize)>,
+        first: &'i Item<'c>,
     }
-    impl Open<'_> {
+    impl Open<'_, '_> {
         fn scope(&self) -> &str {
             match self.named {
-                Some((c, _)) => parent_scope(c),
-                None => parent_scope(self.first),
+                Some((c, _)) => c.scope(),
+                None => self.first.scope(),
             }
         }
         fn close(mut self) -> Pack {
             self.pack.enclosing = match self.named {
-                Some((c, _)) => c.enclosing.clone(),
+                Some((c, _)) => c.enclosing.to_owned(),
                 None => self.scope().to_owned(),
             };
             self.pack
         }
     }
-    let mut out: Vec<Pack> = Vec::with_capacity(chunks.len());
+    let items = items(chunks, groups);
+    let mut out: Vec<Pack> = Vec::with_capacity(items.len());
     let mut open: Option<Open> = None;
-    for (i, c) in chunks.iter().enumerate() {
-        let size = (c.end_byte - c.start_byte) as usize;
+    for it in &items {
+        let size = (it.end_byte - it.start_byte) as usize;
         if let Some(o) = open.as_mut() {
             let fits = limit > 0
-                && c.start_byte >= o.pack.end_byte
-                && (c.end_byte - o.pack.start_byte) as usize <= limit
-                && o.scope() == parent_scope(c)
-                && c.kind != ChunkKind::Window
+                && it.start_byte >= o.pack.end_byte
+                && (it.end_byte - o.pack.start_byte) as usize <= limit
+                && o.scope() == it.scope()
+                && it.kind != ChunkKind::Window
                 && o.kind != ChunkKind::Window
-                && c.kind != ChunkKind::Section
+                && it.kind != ChunkKind::Section
                 && o.kind != ChunkKind::Section;
             if fits {
-                if c.symbol.is_some() && o.named.is_none_or(|(_, n)| size > n) {
-                    o.named = Some((c, size));
-                    o.kind = c.kind;
+                if it.symbol.is_some() && o.named.is_none_or(|(_, n)| size > n) {
+                    o.named = Some((it, size));
+                    o.kind = it.kind;
                 }
-                o.pack.members.end = i + 1;
-                o.pack.end_byte = c.end_byte;
+                o.pack.members.end = it.members.end;
+                o.pack.end_byte = it.end_byte;
                 continue;
             }
         }
         out.extend(open.take().map(Open::close));
         open = Some(Open {
             pack: Pack {
-                members: i..i + 1,
-                start_byte: c.start_byte,
-                end_byte: c.end_byte,
+                members: it.members.clone(),
+                start_byte: it.start_byte,
+                end_byte: it.end_byte,
                 enclosing: String::new(),
             },
-            kind: c.kind,
-            named: c.symbol.is_some().then_some((c, size)),
-            first: c,
+            kind: it.kind,
+            named: it.symbol.is_some().then_some((it, size)),
+            first: it,
         });
     }
     out.extend(open.take().map(Open::close));

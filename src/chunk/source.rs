@@ -102,9 +102,30 @@ pub(super) struct Cx<'s, 'a> {
     pub(super) src: &'s Source<'a>,
     pub(super) cfg: &'s ChunkConfig,
     pub(super) chunks: Vec<Chunk>,
+    /// Containers small enough to be one chunk but cut into their header and members
+    /// ([`ChunkConfig::split_containers`]): the main model embeds each whole.
+    pub(super) groups: Vec<Group>,
+}
+
+/// A container cut into units although it fits in one: its span (as one chunk would have had it) and
+/// what that chunk would have been called.
+#[derive(Clone, Debug)]
+pub(super) struct Group {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) symbol: String,
+    pub(super) kind: ChunkKind,
+    pub(super) enclosing: String,
 }
 
 impl Cx<'_, '_> {
+    /// The span a chunk of `start..end` would have (trimmed, on char boundaries), if any.
+    pub(super) fn span(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let (s, e) = self.src.trim(start, end)?;
+        let (s, e) = (self.src.floor_char(s), self.src.floor_char(e));
+        (s < e).then_some((s, e))
+    }
+
     pub(super) fn push(
         &mut self,
         start: usize,
@@ -113,13 +134,9 @@ impl Cx<'_, '_> {
         kind: ChunkKind,
         enclosing: &str,
     ) {
-        let Some((s, e)) = self.src.trim(start, end) else {
+        let Some((s, e)) = self.span(start, end) else {
             return;
         };
-        let (s, e) = (self.src.floor_char(s), self.src.floor_char(e));
-        if s >= e {
-            return;
-        }
         self.chunks.push(Chunk {
             start_line: self.src.line_of(s) as u32 + 1,
             end_line: self.src.line_of(e - 1) as u32 + 1,

@@ -4,10 +4,11 @@ use super::lang::{ELIXIR, JAVA, RUST, fixtures};
 use super::source::Source;
 use super::*;
 
-/// No packing: every definition is its own chunk.
+/// No packing, and containers that fit stay one chunk: the layout the snapshots below were written for.
 pub(super) fn unpacked() -> ChunkConfig {
     ChunkConfig {
         pack_chars: 0,
+        split_containers: false,
         ..ChunkConfig::default()
     }
 }
@@ -28,7 +29,9 @@ fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
             (1, 5, Some("a")),
             (7, 10, Some("bb")),
             (12, 12, Some("S")),
-            (14, 16, Some("S")),
+            // A container is cut into its header and its members, even a small one.
+            (14, 14, Some("S")),
+            (15, 16, Some("m")),
         ],
         "{:#?}",
         a.chunks
@@ -37,7 +40,7 @@ fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
     assert_eq!(
         a.packs,
         vec![Pack {
-            members: 0..4,
+            members: 0..5,
             start_byte: 0,
             end_byte: text.trim_end().len() as u32,
             enclosing: "fn bb".into(),
@@ -63,6 +66,10 @@ fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
         );
     }
     assert_eq!(next, a.chunks.len());
+    // The impl's header and method are embedded whole, as the impl, whatever the limit.
+    let imp = a.packs.iter().find(|p| p.members.contains(&3)).unwrap();
+    assert!(imp.members.contains(&4), "{:?}", a.packs);
+    assert!(imp.enclosing.ends_with("impl S"), "{imp:?}");
     // Without packing every unit is its own pack.
     let a = analyze(Language::Rust, text, &unpacked());
     assert_eq!(a.packs.len(), a.chunks.len());
@@ -170,13 +177,17 @@ pub(super) fn assert_invariants(text: &str, a: &Analysis) {
 #[test]
 fn fixtures_cover_every_line_at_any_size() {
     for (lang, text) in fixtures() {
-        for max_chars in [40, 80, 200, 1500] {
+        for (max_chars, split_containers) in [40, 80, 200, 1500]
+            .into_iter()
+            .flat_map(|m| [(m, true), (m, false)])
+        {
             let cfg = ChunkConfig {
                 max_chars,
                 min_chars: max_chars / 4,
                 window_lines: 8,
                 overlap_lines: 2,
                 pack_chars: max_chars,
+                split_containers,
             };
             let a = analyze(lang, text, &cfg);
             assert_invariants(text, &a);
