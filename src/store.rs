@@ -18,8 +18,10 @@ use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
 /// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32); version 4 makes every
-/// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member).
-pub const SCHEMA_VERSION: u32 = 4;
+/// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member);
+/// version 5 cuts every container with members into its header and members. (A change of what chunking
+/// yields changes this number, so that indexes are rebuilt with the new units.)
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
 const SEAL: usize = 4;
