@@ -147,15 +147,26 @@ fn apply(snippet: &str, edits: &[(f64, usize, Vec<u8>)]) -> String {
 fn config() -> impl Strategy<Value = ChunkConfig> {
     prop_oneof![
         3 => Just(ChunkConfig::default()),
-        1 => (0usize..300, 0usize..100, 0usize..12, 0usize..12, 0usize..400).prop_map(
-            |(max_chars, min_chars, window_lines, overlap_lines, pack_chars)| ChunkConfig {
-                max_chars,
-                min_chars,
-                window_lines,
-                overlap_lines,
-                pack_chars,
-            }
-        ),
+        1 => (
+            0usize..300,
+            0usize..100,
+            0usize..12,
+            0usize..12,
+            0usize..400,
+            any::<bool>()
+        )
+            .prop_map(
+                |(max_chars, min_chars, window_lines, overlap_lines, pack_chars, split_containers)| {
+                    ChunkConfig {
+                        max_chars,
+                        min_chars,
+                        window_lines,
+                        overlap_lines,
+                        pack_chars,
+                        split_containers,
+                    }
+                }
+            ),
     ]
 }
 
@@ -229,14 +240,17 @@ fn check(lang: Language, text: &str, cfg: &ChunkConfig) -> Result<(), TestCaseEr
             s.end_line
         );
     }
-    // Packs cover every unit once, in order; a pack of several units stays within the packing limit.
+    // Packs cover every unit once, in order; a pack of several units stays within the packing limit (or,
+    // for a container cut into units and embedded whole, within the chunk limit).
     let mut next = 0;
     for p in &packs {
         prop_assert_eq!(p.members.start, next, "packs {:?}", packs);
         prop_assert!(p.members.end > p.members.start);
         next = p.members.end;
         prop_assert!(
-            p.members.len() == 1 || (p.end_byte - p.start_byte) as usize <= cfg.pack_chars,
+            p.members.len() == 1
+                || (p.end_byte - p.start_byte) as usize
+                    <= cfg.pack_chars.max(cfg.max_chars.max(16)),
             "pack {:?} over {} bytes",
             p,
             cfg.pack_chars
