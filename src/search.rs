@@ -81,9 +81,10 @@ pub struct RankConfig {
     pub lexical_weight_nl: f32,
     /// Weight of the normalised lexical score for identifier queries.
     pub lexical_weight_ident: f32,
-    /// Multiplier when the chunk's symbol equals a query identifier.
+    /// Multiplier when the chunk's symbol equals a query identifier as written (same case).
     pub symbol_exact_boost: f32,
-    /// Multiplier when the chunk's symbol contains all of a query identifier's parts.
+    /// Multiplier when the chunk's symbol equals a query identifier in another case, or contains all of
+    /// a query identifier's parts.
     pub symbol_partial_boost: f32,
     /// Multiplier when the file name (stem) matches a query word.
     pub file_name_boost: f32,
@@ -394,8 +395,12 @@ pub fn rank(
             signals.boosts.push((name, f));
         };
         let names = || c.symbol.into_iter();
-        if names().any(|n| words_lower.contains(&n.to_lowercase())) {
+        // The name as written (`Deserialize` is the trait, `deserialize` its method); another case counts as
+        // a partial match.
+        if names().any(|n| words.iter().any(|w| w == n)) {
             boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
+        } else if names().any(|n| words_lower.contains(&n.to_lowercase())) {
+            boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         } else if names().any(|n| {
             let parts = lower_parts(n);
             word_parts
@@ -537,6 +542,47 @@ mod tests {
         );
         assert_eq!(classify_query("retry"), QueryKind::NaturalLanguage);
         assert_eq!(classify_query(""), QueryKind::NaturalLanguage);
+    }
+
+    #[test]
+    fn the_name_as_written_beats_the_same_name_in_another_case() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(
+                1,
+                "src/de/impls.rs",
+                Some("deserialize"),
+                ChunkKind::Method,
+                (3, 9),
+            ),
+        );
+        m.insert(
+            ChunkId(2),
+            info(
+                2,
+                "src/de/mod.rs",
+                Some("Deserialize"),
+                ChunkKind::Trait,
+                (40, 90),
+            ),
+        );
+        // The method's text mentions the name more often.
+        let lex = [(ChunkId(1), 12.0), (ChunkId(2), 10.0)];
+        let r = rank(
+            "Deserialize",
+            Mode::Lexical,
+            &lex,
+            &[],
+            &m,
+            &SearchContext::default(),
+            &cfg(),
+            10,
+        );
+        assert_eq!(ids(&r), vec![2, 1]);
+        let boosts = |i: usize| -> Vec<&str> { r[i].signals.boosts.iter().map(|b| b.0).collect() };
+        assert!(boosts(0).contains(&"symbol_exact"), "{:?}", r[0].signals);
+        assert!(boosts(1).contains(&"symbol_partial"), "{:?}", r[1].signals);
     }
 
     #[test]
