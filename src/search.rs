@@ -399,13 +399,12 @@ pub fn rank(
         // a partial match.
         if names().any(|n| words.iter().any(|w| w == n)) {
             boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
-        } else if names().any(|n| words_lower.contains(&n.to_lowercase())) {
-            boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         } else if names().any(|n| {
             let parts = lower_parts(n);
-            word_parts
-                .iter()
-                .any(|wp| wp.len() > 1 && wp.iter().all(|p| parts.contains(p)))
+            words_lower.contains(&n.to_lowercase())
+                || word_parts
+                    .iter()
+                    .any(|wp| wp.len() > 1 && wp.iter().all(|p| parts.contains(p)))
         }) {
             boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         }
