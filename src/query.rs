@@ -10,7 +10,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::answer;
 use crate::chunk::ChunkKind;
-use crate::ids::{ChunkId, ContentHash, FileId};
+use crate::ids::{ChunkId, FileId};
 use crate::index::{IndexStatus, Workspace};
 use crate::lexical::LexQuery;
 use crate::search::{self, CandidateInfo, Mode, RankConfig, SearchContext, Signals};
@@ -341,36 +341,6 @@ pub(crate) fn each_definition_once(hits: Vec<SearchHit>, limit: usize) -> Vec<Se
     out
 }
 
-/// Members of a pack share the main model's vector, so their similarity says which pack answers, not which
-/// member does: only the member that answers keeps it (the best by its own blended similarity, then by its
-/// lexical score); the others stay candidates only through their words.
-fn one_member_per_pack(
-    semantic: &mut Vec<(ChunkId, f32)>,
-    lexical: &[(ChunkId, f32)],
-    records: &HashMap<ChunkId, ChunkRecord>,
-) {
-    let lex: HashMap<ChunkId, f32> = lexical.iter().copied().collect();
-    let mut best: HashMap<(FileId, ContentHash), (ChunkId, f32, f32)> = HashMap::new();
-    for &(id, s) in semantic.iter() {
-        let Some(rec) = records.get(&id).filter(|r| r.embed_hash != r.hash) else {
-            continue;
-        };
-        let l = lex.get(&id).copied().unwrap_or(0.0);
-        let e = best.entry((rec.file, rec.embed_hash)).or_insert((id, s, l));
-        if (s, l) > (e.1, e.2) {
-            *e = (id, s, l);
-        }
-    }
-    semantic.retain(|(id, _)| {
-        records.get(id).is_none_or(|r| {
-            r.embed_hash == r.hash
-                || best
-                    .get(&(r.file, r.embed_hash))
-                    .is_some_and(|b| b.0 == *id)
-        })
-    });
-}
-
 impl Workspace {
     /// For a query naming an identifier, adds the chunks holding that identifier's definitions to the
     /// lexical candidates, scored as the best lexical hit: a definition is found even when its chunk's
@@ -566,7 +536,6 @@ impl Workspace {
             records.insert(*id, rec);
         }
         drop(txn);
-        one_member_per_pack(&mut semantic, &lexical, &records);
         let info: HashMap<ChunkId, CandidateInfo<'_>> = records
             .iter()
             .map(|(id, r)| {
