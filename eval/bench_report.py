@@ -123,7 +123,12 @@ def main():
     for section in speed.get("notes", []):
         w(section)
         w("")
-    # Hand-written: measured by examples/ann_bench.rs, not by the benchmark run.
+    # Hand-written: measured by eval/run_packages.sh (function level) and examples/ann_bench.rs, not by the
+    # benchmark run.
+    functions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "function_level.md")
+    if os.path.exists(functions):
+        w(open(functions).read().strip())
+        w("")
     ann = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ann_bench.md")
     if os.path.exists(ann):
         w(open(ann).read().strip())

@@ -481,14 +481,21 @@ fn a_damaged_record_is_rebuilt_from_the_files_with_a_warning() {
     let clean = t.dir.path().join("clean");
     index_ok(&t, &clean);
     let want = answers(&t, &clean);
-    // Change one byte of a chunk's text in place: LMDB cannot see it, the record's checksum does.
+    // Change one byte of a chunk's text in place: LMDB cannot see it, the record's checksum does. The text is
+    // in more than one place (the unit's record, its pack's text, pages LMDB has freed): change it everywhere.
     let data = clean.join("lmdb/data.mdb");
     let mut content = std::fs::read(&data).unwrap();
-    let at = content
-        .windows(b"Fold every byte".len())
-        .position(|w| w == b"Fold every byte")
-        .expect("the chunk text is in the data file");
-    content[at] = b'H';
+    let needle = b"Fold every byte";
+    let places: Vec<usize> = content
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| w == needle)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!places.is_empty(), "the chunk text is in the data file");
+    for at in places {
+        content[at] = b'H';
+    }
     std::fs::write(&data, content).unwrap();
     let err = index_ok(&t, &clean);
     assert!(err.contains("damaged"), "{err}");
