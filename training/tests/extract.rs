@@ -124,7 +124,7 @@ fn extract_pairs_docs_tests_and_readme_sections_with_their_code() {
 
     let doc = pairs
         .iter()
-        .find(|p| p.source == "doc" && p.positive.contains("fn parse_config"))
+        .find(|p| p.source == "doc" && p.positive.contains("fn parse_config("))
         .expect("a doc pair for parse_config");
     assert_eq!(
         doc.anchor,
@@ -237,7 +237,7 @@ fn mine_picks_a_lexical_near_miss_and_never_the_own_positive() {
     // lexically closest other code.
     let doc = pairs
         .iter()
-        .find(|p| p.source == "doc" && p.positive.contains("fn parse_config"))
+        .find(|p| p.source == "doc" && p.positive.contains("fn parse_config("))
         .unwrap();
     let neg = doc.negative.as_deref().expect("a negative");
     assert!(neg.contains("pub fn parse_config_text("), "{neg}");
