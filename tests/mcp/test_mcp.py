@@ -54,7 +54,10 @@ async def test_search_filters_by_language_and_path(lexical):
     assert r["results"] and all(h["language"] == "python" for h in r["results"])
     r = await lexical.ok("search", query="handle", paths=["net/**"])
     assert r["results"] and all(h["path"].startswith("net/") for h in r["results"])
+    # `kinds` filters what is indexed: `handle` is a method of its own, and the class's header holds its doc.
     r = await lexical.ok("search", query="handle", kinds=["class"])
+    assert r["results"] == [], r
+    r = await lexical.ok("search", query="a client of the server", kinds=["class"])
     assert [(h["path"], h["symbol"], h["kind"]) for h in r["results"]] == [("client/session.py", "Client", "class")]
 
 
