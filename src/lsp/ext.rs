@@ -180,6 +180,8 @@ impl Settings {
     pub fn apply(&mut self, value: &serde_json::Value) -> Result<Vec<String>, String> {
         let obj = match value {
             serde_json::Value::Null => return Ok(Vec::new()),
+            // An empty table is an empty array to Lua's JSON encoder (Neovim's `init_options = {}`).
+            serde_json::Value::Array(a) if a.is_empty() => return Ok(Vec::new()),
             serde_json::Value::Object(o) => match o.get("sg") {
                 Some(serde_json::Value::Object(inner)) => inner,
                 _ => o,
@@ -263,6 +265,14 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(s.index_dir, None, "null restores the default");
         assert_eq!(s.limit, 10);
+        s.apply(&serde_json::json!({"limit": 4})).unwrap();
+        assert!(s.apply(&serde_json::json!([])).unwrap().is_empty());
+        assert_eq!(
+            s.limit, 4,
+            "an empty array (Lua's empty table) is no settings"
+        );
+        let err = s.apply(&serde_json::json!([1])).unwrap_err();
+        assert!(err.contains("settings must be an object"), "{err}");
     }
 
     #[test]
