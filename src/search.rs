@@ -127,6 +127,9 @@ pub struct RankConfig {
     /// separates less well (off-topic 0.27–0.54, on-topic 0.46–0.71), so this floor only drops the clearest
     /// misses.
     pub min_fast_similarity: f32,
+    /// Multiplier for declaration files (`.pyi` stubs, `.d.ts`): they repeat the signatures of the code that
+    /// answers.
+    pub declaration_penalty: f32,
 }
 
 impl RankConfig {
@@ -151,6 +154,7 @@ impl RankConfig {
             "fast_blend" => &mut self.fast_blend,
             "min_similarity" => &mut self.min_similarity,
             "min_fast_similarity" => &mut self.min_fast_similarity,
+            "declaration_penalty" => &mut self.declaration_penalty,
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -179,6 +183,7 @@ impl Default for RankConfig {
             fast_blend: 0.7,
             min_similarity: 0.3,
             min_fast_similarity: 0.45,
+            declaration_penalty: 0.5,
         }
     }
 }
@@ -304,6 +309,16 @@ pub fn is_non_source_path(path: &str) -> bool {
     dir_hit || file_hit
 }
 
+/// Whether `path` is a declaration file: a Python stub (`.pyi`) or a TypeScript declaration (`.d.ts`,
+/// `.d.mts`, `.d.cts`), which repeats the signatures of the code that implements them.
+pub fn is_declaration_file(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.ends_with(".pyi")
+        || file.ends_with(".d.ts")
+        || file.ends_with(".d.mts")
+        || file.ends_with(".d.cts")
+}
+
 fn query_mentions_tests(q: &str) -> bool {
     let l = q.to_ascii_lowercase();
     l.contains("test") || l.contains("spec") || l.contains("example") || l.contains("bench")
@@ -420,6 +435,9 @@ pub fn rank(
         }
         if c.kind.is_definition() {
             boost("definition", cfg.definition_boost, &mut score);
+        }
+        if is_declaration_file(c.path) {
+            boost("declaration", cfg.declaration_penalty, &mut score);
         }
         if !tests_wanted && is_non_source_path(c.path) {
             boost("non_source", cfg.non_source_penalty, &mut score);
@@ -582,6 +600,54 @@ mod tests {
         let boosts = |i: usize| -> Vec<&str> { r[i].signals.boosts.iter().map(|b| b.0).collect() };
         assert!(boosts(0).contains(&"symbol_exact"), "{:?}", r[0].signals);
         assert!(boosts(1).contains(&"symbol_partial"), "{:?}", r[1].signals);
+    }
+
+    #[test]
+    fn a_stub_ranks_below_the_code_it_declares() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(
+                1,
+                "pkg/more.pyi",
+                Some("strip"),
+                ChunkKind::Function,
+                (436, 438),
+            ),
+        );
+        m.insert(
+            ChunkId(2),
+            info(
+                2,
+                "pkg/more.py",
+                Some("strip"),
+                ChunkKind::Function,
+                (2475, 2489),
+            ),
+        );
+        m.insert(
+            ChunkId(3),
+            info(
+                3,
+                "types/index.d.ts",
+                Some("strip"),
+                ChunkKind::Function,
+                (1, 2),
+            ),
+        );
+        let lex = [(ChunkId(1), 10.0), (ChunkId(3), 9.8), (ChunkId(2), 8.0)];
+        let r = rank(
+            "strip items from both ends",
+            Mode::Lexical,
+            &lex,
+            &[],
+            &m,
+            &SearchContext::default(),
+            &cfg(),
+            10,
+        );
+        assert_eq!(ids(&r), vec![2, 1, 3]);
+        assert!(is_declaration_file("a/b.d.mts") && !is_declaration_file("a/d.ts"));
     }
 
     #[test]
