@@ -36,6 +36,14 @@ function isFile(p: string): boolean {
   }
 }
 
+function realpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 function expandHome(p: string, home: string): string {
   return p === '~' ? home : p.startsWith('~/') ? path.join(home, p.slice(2)) : p;
 }
@@ -57,8 +65,13 @@ export function candidates(
   const out: Candidate[] = [];
   const seen = new Set<string>();
   const add = (p: string, source: Candidate['source']) => {
-    if (!seen.has(p) && isFile(p)) {
-      seen.add(p);
+    if (!isFile(p)) {
+      return;
+    }
+    // The same file twice (`/bin` is `/usr/bin` on merged-/usr systems) is tried once.
+    const real = realpath(p);
+    if (!seen.has(real)) {
+      seen.add(real);
       out.push({ path: p, source });
     }
   };

@@ -38,7 +38,10 @@ describe('candidates', () => {
   it('tries ~/.cargo/bin/sg first, then every sg on PATH in order, each once, skipping missing ones', () => {
     const cargoSg = fake('home/.cargo/bin', OURS);
     try {
-      const PATH = [path.dirname(shadow), path.join(tmp, 'missing'), path.dirname(ours), path.dirname(shadow)].join(':');
+      const link = path.join(tmp, 'link');
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(path.dirname(shadow), link);
+      const PATH = [path.dirname(shadow), path.join(tmp, 'missing'), path.dirname(ours), path.dirname(shadow), link].join(':');
       assert.deepEqual(candidates(null, { PATH }, home), [
         { path: cargoSg, source: 'cargo' },
         { path: shadow, source: 'PATH' },
