@@ -68,13 +68,16 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   if (!found.ok) {
     statusItem.text = '$(error) sg: not installed';
     statusItem.tooltip = found.message;
+    statusItem.command = 'sg.showStatus';
     output.appendLine(found.message);
-    const choice = await vscode.window.showErrorMessage(found.message, 'Open settings', 'Retry');
-    if (choice === 'Open settings') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'sg.path');
-    } else if (choice === 'Retry') {
-      await restart(context);
-    }
+    // Not awaited: activation must not wait for the user to answer.
+    void vscode.window.showErrorMessage(found.message, 'Open settings', 'Retry').then(async (choice) => {
+      if (choice === 'Open settings') {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'sg.path');
+      } else if (choice === 'Retry') {
+        await restart(context);
+      }
+    });
     return;
   }
   output.appendLine(`sg ${found.version}: ${found.path} (from ${found.source})`);
