@@ -152,7 +152,8 @@ async function refreshStatus(): Promise<void> {
     statusItem.text = bar.text;
     statusItem.tooltip = bar.tooltip + '\nClick for the index status.';
   }
-  const pending = s.folders.some((f) => (f.pendingFiles ?? 0) > 0 || (f.pendingEmbeddings ?? 0) > 0);
+  const opening = s.folders.length === 0 && (vscode.workspace.workspaceFolders?.length ?? 0) > 0;
+  const pending = opening || s.folders.some((f) => (f.pendingFiles ?? 0) > 0 || (f.pendingEmbeddings ?? 0) > 0);
   if (pending || progress.active) {
     pollTimer = setTimeout(() => void refreshStatus(), POLL_MS);
   }
@@ -299,7 +300,7 @@ async function showStatus(context: vscode.ExtensionContext): Promise<void> {
   if (!s) {
     return;
   }
-  const lines = statusLines(s);
+  const lines = statusLines(s, config().get<boolean>('embed', true));
   const choice = await vscode.window.showInformationMessage(lines.join(' | '), 'Reindex');
   if (choice === 'Reindex') {
     await reindex();

@@ -123,7 +123,11 @@ export function embeddedShare(s: StatusResult): number {
 /** The status-bar text and tooltip for an `sg.status` answer. */
 export function statusBar(s: StatusResult, embed = true): { text: string; tooltip: string } {
   const t = statusTotals(s);
-  const lines = statusLines(s);
+  const lines = statusLines(s, embed);
+  if (s.folders.length === 0) {
+    // Folders are opened right after `initialized`; until then there is nothing to report.
+    return { text: '$(sync~spin) sg: starting', tooltip: lines.join('\n') };
+  }
   if (t.errors.length > 0) {
     return { text: '$(warning) sg', tooltip: lines.join('\n') };
   }
@@ -136,8 +140,8 @@ export function statusBar(s: StatusResult, embed = true): { text: string; toolti
   return { text: embed ? '$(search) sg' : '$(search) sg (lexical)', tooltip: lines.join('\n') };
 }
 
-/** One line per folder of an `sg.status` answer. */
-export function statusLines(s: StatusResult): string[] {
+/** One line per folder of an `sg.status` answer (`embed`: whether the server computes embeddings). */
+export function statusLines(s: StatusResult, embed = true): string[] {
   if (s.folders.length === 0) {
     return ['sg: no folder is served'];
   }
@@ -152,7 +156,8 @@ export function statusLines(s: StatusResult): string[] {
         ? `, pending: ${f.pendingFiles ?? 0} files, ${f.pendingEmbeddings ?? 0} embeddings`
         : '';
     const ro = f.writable === false ? ' (read-only: another sg process writes this index)' : '';
-    return `${f.root}: ${f.files ?? 0} files, ${chunks} chunks, ${share}% embedded${pending}${ro}`;
+    const vectors = embed ? `${share}% embedded` : 'lexical only';
+    return `${f.root}: ${f.files ?? 0} files, ${chunks} chunks, ${vectors}${pending}${ro}`;
   });
 }
 

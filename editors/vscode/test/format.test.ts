@@ -105,6 +105,7 @@ describe('status', () => {
 
   it('status bar: warning, files to index, embedded share, idle', () => {
     assert.equal(statusBar(s).text, '$(warning) sg');
+    assert.equal(statusBar({ folders: [] }).text, '$(sync~spin) sg: starting');
     const folders = s.folders.slice(0, 2);
     assert.equal(statusBar({ folders }).text, '$(sync~spin) sg: 75% embedded');
     assert.equal(statusBar({ folders: [{ ...folders[0], pendingFiles: 4 }] }).text, '$(sync~spin) sg: 4 files to index');
