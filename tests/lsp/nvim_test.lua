@@ -1,11 +1,18 @@
--- Headless Neovim test of editors/neovim: loads the plugin, opens a fixture file (FileType attaches
--- the sg client), waits for the index, runs :SgSearch and checks the quickfix list; then edits the
--- buffer without saving and checks the new function is found. Exits non-zero on failure.
+-- Headless Neovim tests of editors/neovim against the real `sg lsp`. Exits non-zero on failure and
+-- prints `ok: ...` for each check passed. SG_TEST_CASE picks the scenario:
 --
---   SG_BIN=target/debug/sg SG_TEST_ROOT=<fixture repo> SG_INDEX_DIR=<tmp> \
---     nvim --headless -u NONE -c "luafile tests/lsp/nvim_test.lua"
+--   explicit  setup with an explicit command and lexical settings: one client per root, :Sg! into the
+--             quickfix list, :Sg through vim.ui.select opening the right line, the picker's quickfix
+--             entry, :SgSymbols, :SgStatus, an unsaved edit found, the "index still being built" message
+--   default   require('sg').setup({}): sg found on PATH past a wrong `sg`, settings sent as an object,
+--             progress notified, a search by meaning (no word shared with the target)
+--   missing   no usable sg: an error naming the impostor and saying what to install, no client
 --
--- The fixture is the one of tests/lsp/conftest.py; tests/lsp/test_nvim.py runs this file.
+--   SG_BIN=target/debug/sg SG_TEST_ROOT=<fixture repo> SG_INDEX_DIR=<tmp> SG_TEST_CASE=explicit \
+--     nvim --headless -u NONE -i NONE -c "luafile tests/lsp/nvim_test.lua"
+--
+-- The fixture is the one of tests/lsp/conftest.py; tests/lsp/test_nvim.py runs this file and sets up
+-- PATH and HOME for the `default` and `missing` cases.
 
 local function fail(msg)
   io.stderr:write('FAIL: ' .. msg .. '\n')
@@ -17,28 +24,41 @@ local function log(msg)
   io.stderr:write(string.format('[%5d ms] %s\n', vim.loop.now() - started, msg))
 end
 
-local function main()
-  local this = debug.getinfo(1, 'S').source:sub(2)
-  local repo = vim.fn.fnamemodify(this, ':p:h:h:h')
-  local root = assert(os.getenv('SG_TEST_ROOT'), 'SG_TEST_ROOT is not set')
-  local bin = os.getenv('SG_BIN') or (repo .. '/target/debug/sg')
-  assert(os.getenv('SG_INDEX_DIR'), 'SG_INDEX_DIR must point at a temporary folder')
+-- Every vim.notify message, for the checks.
+local notes = {}
+vim.notify = function(msg, level)
+  table.insert(notes, { msg = msg, level = level })
+  io.stderr:write(string.format('notify(%s): %s\n', tostring(level), msg))
+end
+local function noted(pattern)
+  for _, n in ipairs(notes) do
+    if n.msg:find(pattern) then
+      return n
+    end
+  end
+  return nil
+end
 
+local this = debug.getinfo(1, 'S').source:sub(2)
+local repo = vim.fn.fnamemodify(this, ':p:h:h:h')
+local root = assert(os.getenv('SG_TEST_ROOT'), 'SG_TEST_ROOT is not set')
+local bin = os.getenv('SG_BIN') or (repo .. '/target/debug/sg')
+local case = os.getenv('SG_TEST_CASE') or 'explicit'
+assert(os.getenv('SG_INDEX_DIR'), 'SG_INDEX_DIR must point at a temporary folder')
+
+local function load_plugin()
   -- Mark the fixture as a project root, as a checkout would be.
   vim.fn.mkdir(root .. '/.git', 'p')
   vim.opt.runtimepath:prepend(repo .. '/editors/neovim')
   vim.cmd('runtime plugin/sg.lua')
   vim.cmd('filetype on')
-  local sg = require('sg')
-  sg.setup({ cmd = { bin, 'lsp' }, init_options = { embed = false }, open_quickfix = false })
+  return require('sg')
+end
 
-  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
-  local bufnr = vim.api.nvim_get_current_buf()
-  if vim.bo.filetype ~= 'python' then
-    return fail('filetype is ' .. vim.bo.filetype)
-  end
+-- Waits for the sg client of `bufnr` to be initialized; returns it or nil.
+local function wait_client(bufnr)
   local client
-  vim.wait(10000, function()
+  vim.wait(20000, function()
     for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
       if c.name == 'sg' and c.initialized then
         client = c
@@ -47,11 +67,67 @@ local function main()
     end
     return false
   end, 20)
+  return client
+end
+
+-- Polls sg.status until `done(folder)` holds; returns whether it did in time.
+local function wait_index(sg, done)
+  local deadline = vim.loop.now() + 60000
+  while vim.loop.now() < deadline do
+    local status
+    sg.command('sg.status', function(err, result)
+      status = err and { error = err } or result
+    end)
+    vim.wait(5000, function() return status ~= nil end, 10)
+    local f = status and status.folders and status.folders[1]
+    if f and f.files and f.files > 0 and done(f) then
+      return true
+    end
+    vim.wait(100)
+  end
+  return false
+end
+
+-- Runs `sg.search` with a stubbed vim.ui.select: `choose(items)` returns the index to pick (or nil).
+-- Returns the items offered and the search result.
+local function select_search(sg, query, choose, opts)
+  local offered, result, done
+  local select = vim.ui.select
+  vim.ui.select = function(items, o, on_choice)
+    offered = items
+    if not o.format_item then
+      return fail('vim.ui.select without format_item')
+    end
+    local i = choose(items)
+    on_choice(i and items[i] or nil, i)
+  end
+  opts = vim.tbl_extend('force', opts or {}, {
+    on_result = function(_, r)
+      result = r
+      done = true
+    end,
+  })
+  sg.search(query, opts)
+  vim.wait(15000, function() return done end, 10)
+  vim.ui.select = select
+  return offered, result
+end
+
+local function explicit()
+  local sg = load_plugin()
+  sg.setup({ cmd = { bin, 'lsp' }, settings = { embed = false }, open_quickfix = false, notify_progress = false })
+
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
+  local bufnr = vim.api.nvim_get_current_buf()
+  if vim.bo.filetype ~= 'python' then
+    return fail('filetype is ' .. vim.bo.filetype)
+  end
+  local client = wait_client(bufnr)
   if not client then
     return fail('the sg client did not attach and initialize')
   end
-  if sg.clients[root] ~= client.id then
-    return fail('one client per root expected; clients: ' .. vim.inspect(sg.clients))
+  if sg.clients[root] ~= client.id or client.config.cmd[1] ~= bin then
+    return fail('one client per root expected, started with ' .. bin .. ': ' .. vim.inspect(sg.clients))
   end
   -- A second file of the same root reuses the client.
   vim.cmd('split ' .. vim.fn.fnameescape(root .. '/alpha/shapes.py'))
@@ -60,42 +136,18 @@ local function main()
     return fail('the second buffer did not reuse the client')
   end
   vim.cmd('close')
+  log('ok: one client per root')
 
-  -- Wait until the index is ready.
-  local ready = false
-  local deadline = vim.loop.now() + 30000
-  while not ready and vim.loop.now() < deadline do
-    local status
-    sg.command('sg.status', function(err, result)
-      status = err and { error = err } or result
-    end)
-    vim.wait(5000, function() return status ~= nil end, 10)
-    local f = status and status.folders and status.folders[1]
-    ready = f ~= nil and f.files > 0 and f.pendingFiles == 0
-    if not ready then
-      vim.wait(100)
-    end
-  end
-  if not ready then
+  if not wait_index(sg, function(f) return f.pendingFiles == 0 end) then
     return fail('the index was not ready in time')
   end
   log('index ready')
 
-  -- Runs a search (through :SgSearch, or through the Lua API when `api`) and returns the quickfix list.
-  local function search(query, api)
-    vim.fn.setqflist({}, 'r')
-    if api then
-      local done = false
-      sg.search(query, { on_result = function() done = true end })
-      vim.wait(10000, function() return done end, 10)
-    else
-      vim.cmd('SgSearch ' .. query)
-      vim.wait(10000, function() return #vim.fn.getqflist() > 0 end, 10)
-    end
-    return vim.fn.getqflist()
-  end
-
-  local qf = search('parse_config_file')
+  -- :Sg! fills the quickfix list, best first.
+  vim.fn.setqflist({}, 'r')
+  vim.cmd('Sg! parse_config_file')
+  vim.wait(10000, function() return #vim.fn.getqflist() > 0 end, 10)
+  local qf = vim.fn.getqflist()
   if #qf == 0 then
     return fail('no quickfix entries for parse_config_file')
   end
@@ -109,7 +161,65 @@ local function main()
   end
   log('ok: search into quickfix')
 
+  -- :Sg through vim.ui.select: choosing ReverseString opens text/reverse.go at its line.
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
+  local items, result = select_search(sg, 'ReverseString', function(items)
+    for i, it in ipairs(items) do
+      if it.result and it.result.symbol == 'ReverseString' then
+        return i
+      end
+    end
+  end)
+  if not items or not result or #items ~= #result.results + 1 or not items[#items].quickfix then
+    return fail('picker items: ' .. vim.inspect(items))
+  end
+  local want = (result.results[1].matchRange or result.results[1].range).start.line + 1
+  if vim.api.nvim_buf_get_name(0) ~= root .. '/text/reverse.go' or vim.api.nvim_win_get_cursor(0)[1] ~= want then
+    return fail(string.format('picker opened %s:%d, expected text/reverse.go:%d', vim.api.nvim_buf_get_name(0),
+      vim.api.nvim_win_get_cursor(0)[1], want))
+  end
+  if not items[1].label:find('^ReverseString  text/reverse.go:' .. want .. '  ') then
+    return fail('picker label: ' .. items[1].label)
+  end
+  log('ok: picker opens the result')
+
+  -- The picker's last entry sends every result to the quickfix list.
+  vim.fn.setqflist({}, 'r')
+  items = select_search(sg, 'parse_config', function(items) return #items end)
+  qf = vim.fn.getqflist()
+  if #qf ~= #items - 1 or #qf < 2 or vim.fn.getqflist({ title = 1 }).title ~= 'sg: parse_config' then
+    return fail('picker to quickfix: ' .. vim.inspect(qf))
+  end
+  log('ok: picker fills the quickfix list')
+
+  -- :SgSymbols! asks the sg server for workspace symbols; exact name first.
+  vim.fn.setqflist({}, 'r')
+  vim.cmd('SgSymbols! parse_config')
+  vim.wait(10000, function() return #vim.fn.getqflist() > 0 end, 10)
+  qf = vim.fn.getqflist()
+  if not qf[1] or vim.api.nvim_buf_get_name(qf[1].bufnr) ~= root .. '/config/loader.py' or qf[1].lnum ~= 4
+    or not qf[1].text:find('^parse_config %[Function%]') then
+    return fail('symbols: ' .. vim.inspect(qf))
+  end
+  log('ok: workspace symbols')
+
+  -- :SgStatus reports the folder.
+  vim.cmd('SgStatus')
+  vim.wait(5000, function() return noted('^sg: ' .. vim.pesc(root) .. ': %d+ files') ~= nil end, 10)
+  if not noted('^sg: ' .. vim.pesc(root) .. ': 8 files, %d+ chunks') then
+    return fail('status not reported')
+  end
+  log('ok: status')
+
+  -- A search while the index is being built says so.
+  local msg = sg.empty_message('anything', { results = {}, index = { files = 2, chunks = 3, pendingFiles = 5, pendingEmbeddings = 0 } })
+  if msg ~= 'no results for "anything" yet: the index is still being built (5 files to go); try again in a moment' then
+    return fail('message while indexing: ' .. msg)
+  end
+  log('ok: index being built')
+
   -- An unsaved edit is sent incrementally and becomes searchable.
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
   local n = vim.api.nvim_buf_line_count(bufnr)
   vim.api.nvim_buf_set_lines(bufnr, n, n, false, {
     '',
@@ -119,9 +229,13 @@ local function main()
     '    return soil * 2',
   })
   local found
-  deadline = vim.loop.now() + 30000
+  local deadline = vim.loop.now() + 30000
   while not found and vim.loop.now() < deadline do
-    local entries = search('wombat_burrow_depth', true)
+    local done = false
+    vim.fn.setqflist({}, 'r')
+    sg.search('wombat_burrow_depth', { quickfix = true, on_result = function() done = true end })
+    vim.wait(10000, function() return done end, 10)
+    local entries = vim.fn.getqflist()
     if entries[1] and entries[1].text:find('^wombat_burrow_depth') then
       found = entries[1]
     else
@@ -131,15 +245,88 @@ local function main()
   if not found or found.lnum ~= n + 3 then
     return fail('edited function not found at line ' .. (n + 3) .. ': ' .. vim.inspect(found))
   end
-  if vim.fn.filereadable(root .. '/config/loader.py') ~= 1
-    or vim.fn.readfile(root .. '/config/loader.py')[n + 3] ~= nil then
+  if vim.fn.readfile(root .. '/config/loader.py')[n + 3] ~= nil then
     return fail('the file on disk changed')
   end
   log('ok: unsaved edit found')
-  vim.cmd('qall!')
 end
 
-local ok, err = xpcall(main, debug.traceback)
+local function default()
+  local sg = load_plugin()
+  sg.setup({})
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
+  local client = wait_client(vim.api.nvim_get_current_buf())
+  if not client then
+    return fail('the sg client did not attach and initialize with setup({})')
+  end
+  local want = os.getenv('SG_TEST_EXPECT_BIN')
+  if want and client.config.cmd[1] ~= want then
+    return fail('started ' .. vim.inspect(client.config.cmd) .. ', expected ' .. want)
+  end
+  if client.config.cmd[2] ~= 'lsp' or vim.fn.json_encode(client.config.init_options) ~= '{}' then
+    return fail('command or settings: ' .. vim.inspect(client.config))
+  end
+  log('ok: default setup found ' .. client.config.cmd[1])
+
+  if not wait_index(sg, function(f) return f.pendingFiles == 0 and f.pendingEmbeddings == 0 and f.embedded == f.chunks end) then
+    return fail('the index was not embedded in time')
+  end
+  if not noted('^sg: indexing files') then
+    return fail('indexing progress was not notified')
+  end
+  log('ok: progress notified')
+
+  -- No word of the query is in text/reverse.go (nor in its path).
+  local items, result = select_search(sg, 'flip a word backwards', function() return 1 end)
+  if not items or not items[1].result then
+    return fail('no results by meaning: ' .. vim.inspect(result))
+  end
+  local best = items[1].result
+  if best.path ~= 'text/reverse.go' or best.symbol ~= 'ReverseString' then
+    return fail('best result by meaning: ' .. vim.inspect(best))
+  end
+  if vim.api.nvim_buf_get_name(0) ~= root .. '/text/reverse.go' or vim.api.nvim_win_get_cursor(0)[1] ~= items[1].lnum then
+    return fail('opened ' .. vim.api.nvim_buf_get_name(0))
+  end
+  log('ok: search by meaning')
+end
+
+local function missing()
+  local sg = load_plugin()
+  sg.setup({})
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
+  vim.wait(500)
+  local err = noted('cargo install %-%-path %.')
+  if not err or err.level ~= vim.log.levels.ERROR then
+    return fail('no error saying what to install')
+  end
+  local impostor = os.getenv('SG_TEST_IMPOSTOR')
+  if impostor and not err.msg:find(vim.pesc(impostor) .. ' is not sg the code search server: it is ast%-grep') then
+    return fail('the error does not name the impostor: ' .. err.msg)
+  end
+  if #vim.lsp.get_active_clients() ~= 0 then
+    return fail('a client started')
+  end
+  -- Once per session, not once per buffer.
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/alpha/shapes.py'))
+  local count = 0
+  for _, n in ipairs(notes) do
+    if n.msg:find('cargo install') then
+      count = count + 1
+    end
+  end
+  if count ~= 1 then
+    return fail('the error was shown ' .. count .. ' times')
+  end
+  log('ok: missing server reported')
+end
+
+local cases = { explicit = explicit, default = default, missing = missing }
+local ok, err = xpcall(function()
+  assert(cases[case], 'unknown SG_TEST_CASE ' .. case)()
+end, debug.traceback)
 if not ok then
   fail(tostring(err))
+else
+  vim.cmd('qall!')
 end

@@ -1,13 +1,30 @@
--- sg commands and auto-attach. Set `vim.g.sg_auto_attach = false` to attach only through
--- require('sg').attach().
+-- sg commands. The server starts for a project's buffers once require('sg').setup() has run, or at
+-- the first command.
 if vim.g.loaded_sg then
   return
 end
 vim.g.loaded_sg = true
 
-vim.api.nvim_create_user_command('SgSearch', function(args)
-  require('sg').search(args.args)
-end, { nargs = '+', desc = 'sg: search the project into the quickfix list' })
+local function with_query(prompt, run)
+  return function(args)
+    if args.args ~= '' then
+      return run(args.args, args.bang)
+    end
+    vim.ui.input({ prompt = prompt }, function(query)
+      if query and query ~= '' then
+        run(query, args.bang)
+      end
+    end)
+  end
+end
+
+vim.api.nvim_create_user_command('Sg', with_query('sg search: ', function(query, bang)
+  require('sg').search(query, { quickfix = bang })
+end), { nargs = '*', bang = true, desc = 'sg: search the project (! fills the quickfix list)' })
+
+vim.api.nvim_create_user_command('SgSymbols', with_query('sg symbols: ', function(query, bang)
+  require('sg').symbols(query, { quickfix = bang })
+end), { nargs = '*', bang = true, desc = 'sg: workspace symbols (! fills the quickfix list)' })
 
 vim.api.nvim_create_user_command('SgStatus', function()
   require('sg').command('sg.status')
@@ -16,13 +33,3 @@ end, { nargs = 0, desc = 'sg: index status' })
 vim.api.nvim_create_user_command('SgReindex', function()
   require('sg').command('sg.reindex')
 end, { nargs = 0, desc = 'sg: walk the project again' })
-
-local group = vim.api.nvim_create_augroup('sg', { clear = true })
-vim.api.nvim_create_autocmd('FileType', {
-  group = group,
-  callback = function(ev)
-    if vim.g.sg_auto_attach ~= false then
-      require('sg').attach(ev.buf)
-    end
-  end,
-})

@@ -1,115 +1,257 @@
-// sg for VS Code: starts `sg lsp`, and adds "sg: Search", a live QuickPick over `sg/search`.
+// sg for VS Code: finds and checks the sg executable, starts `sg lsp` for the workspace, and adds
+// "sg: Search" (a QuickPick searching as you type), a status-bar item with the index's progress, the
+// commands Reindex, Show status and Restart, and a language-model tool for agents in the editor.
 
 import * as vscode from 'vscode';
 import {
+  CancellationTokenSource,
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
+  RequestType,
   ServerOptions,
+  State,
+  WorkDoneProgress,
+  WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 
-import { SearchParams, SearchResultItem, StatusResult, searchRequest } from './lsp_ext';
+import {
+  ProgressTracker,
+  pickFields,
+  resultsForModel,
+  searchTitle,
+  statusBar,
+  statusLines,
+  targetLine,
+} from './format';
+import {
+  SEARCH_METHOD,
+  SearchContextParams,
+  SearchMode,
+  SearchParams,
+  SearchResult,
+  SearchResultItem,
+  StatusResult,
+} from './lsp_ext';
+import { resolveServer } from './server';
+import { RESTART_SETTINGS, serverSettings } from './settings';
+
+const searchRequest = new RequestType<SearchParams, SearchResult, void>(SEARCH_METHOD);
+
+/** Delay between the last keystroke and the search it sends. */
+const DEBOUNCE_MS = 120;
+/** How often the status is polled while the index is incomplete. */
+const POLL_MS = 2000;
 
 let client: LanguageClient | undefined;
+let statusItem: vscode.StatusBarItem;
+let output: vscode.OutputChannel;
+let progress = new ProgressTracker();
+let pollTimer: NodeJS.Timeout | undefined;
+let starting: Promise<void> | undefined;
+
+function config(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration('sg');
+}
 
 function settings(): Record<string, unknown> {
-  const cfg = vscode.workspace.getConfiguration('sg');
-  const out: Record<string, unknown> = {
-    embed: cfg.get<boolean>('embed', true),
-    limit: cfg.get<number>('limit', 10),
-    exclude: cfg.get<string[]>('exclude', []),
-    maxFileSize: cfg.get<number>('maxFileSize', 1_000_000),
-  };
-  const indexDir = cfg.get<string | null>('indexDir', null);
-  if (indexDir) {
-    out.indexDir = indexDir;
-  }
-  const modelPath = cfg.get<string | null>('modelPath', null);
-  if (modelPath) {
-    out.modelPath = modelPath;
-  }
-  return out;
+  const cfg = config();
+  return serverSettings((name) => cfg.get(name));
 }
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
-  const command = vscode.workspace.getConfiguration('sg').get<string>('path', 'sg');
-  const serverOptions: ServerOptions = { command, args: ['lsp'] };
+  statusItem.text = '$(sync~spin) sg: starting';
+  statusItem.tooltip = 'sg: looking for the sg executable';
+  statusItem.show();
+  const found = await resolveServer(config().get<string | null>('path'));
+  if (!found.ok) {
+    statusItem.text = '$(error) sg: not installed';
+    statusItem.tooltip = found.message;
+    statusItem.command = 'sg.showStatus';
+    output.appendLine(found.message);
+    // Not awaited: activation must not wait for the user to answer.
+    void vscode.window.showErrorMessage(found.message, 'Open settings', 'Retry').then(async (choice) => {
+      if (choice === 'Open settings') {
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'sg.path');
+      } else if (choice === 'Retry') {
+        await restart(context);
+      }
+    });
+    return;
+  }
+  output.appendLine(`sg ${found.version}: ${found.path} (from ${found.source})`);
+  const serverOptions: ServerOptions = { command: found.path, args: ['lsp'] };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file' }],
     initializationOptions: settings(),
-    outputChannelName: 'sg',
+    outputChannel: output,
   };
-  client = new LanguageClient('sg', 'sg', serverOptions, clientOptions);
-  context.subscriptions.push(client);
-  await client.start();
+  const c = new LanguageClient('sg', 'sg', serverOptions, clientOptions);
+  client = c;
+  c.onDidChangeState((e) => {
+    if (e.newState === State.Stopped && client === c) {
+      statusItem.text = '$(circle-slash) sg: stopped';
+      statusItem.tooltip = 'sg: the server is not running. Click to restart.';
+      statusItem.command = 'sg.restart';
+    }
+  });
+  await c.start();
+  // The server announces each indexing phase with window/workDoneProgress/create; follow its
+  // $/progress in the status bar instead of a notification per phase.
+  c.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+    const sub = c.onProgress(WorkDoneProgress.type, token, (value) => {
+      progress.update(token, value);
+      if (value.kind === 'end') {
+        sub.dispose();
+        void refreshStatus();
+      } else {
+        showProgress();
+      }
+    });
+    return null;
+  });
+  statusItem.command = 'sg.showStatus';
+  await refreshStatus();
+}
+
+function showProgress(): void {
+  const text = progress.text();
+  if (text) {
+    statusItem.text = text;
+    statusItem.tooltip = progress.tooltip();
+  }
+}
+
+async function status(): Promise<StatusResult | undefined> {
+  if (!client || client.state !== State.Running) {
+    return undefined;
+  }
+  return (await client.sendRequest(ExecuteCommandRequest.type, { command: 'sg.status', arguments: [] })) as StatusResult;
+}
+
+/** Updates the status-bar item from `sg.status`; polls again while the index is incomplete. */
+async function refreshStatus(): Promise<void> {
+  if (pollTimer) {
+    clearTimeout(pollTimer);
+    pollTimer = undefined;
+  }
+  let s: StatusResult | undefined;
+  try {
+    s = await status();
+  } catch (e) {
+    output.appendLine(`sg.status failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!s) {
+    return;
+  }
+  if (progress.active) {
+    showProgress();
+  } else {
+    const bar = statusBar(s, config().get<boolean>('embed', true));
+    statusItem.text = bar.text;
+    statusItem.tooltip = bar.tooltip + '\nClick for the index status.';
+  }
+  const opening = s.folders.length === 0 && (vscode.workspace.workspaceFolders?.length ?? 0) > 0;
+  const pending = opening || s.folders.some((f) => (f.pendingFiles ?? 0) > 0 || (f.pendingEmbeddings ?? 0) > 0);
+  if (pending || progress.active) {
+    pollTimer = setTimeout(() => void refreshStatus(), POLL_MS);
+  }
+}
+
+async function restart(context: vscode.ExtensionContext): Promise<void> {
+  if (starting) {
+    await starting;
+  }
+  starting = (async () => {
+    const old = client;
+    client = undefined;
+    progress = new ProgressTracker();
+    if (old) {
+      await old.stop().catch(() => undefined);
+      await old.dispose().catch(() => undefined);
+    }
+    await start(context);
+  })();
+  try {
+    await starting;
+  } finally {
+    starting = undefined;
+  }
+}
+
+/** The editor context sent with each search: the current file, the cursor, and the files open in tabs. */
+function searchContext(): SearchContextParams {
+  const editor = vscode.window.activeTextEditor;
+  const open = new Set<string>();
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === 'file') {
+        open.add(tab.input.uri.toString());
+      }
+    }
+  }
+  const current = editor && editor.document.uri.scheme === 'file' ? editor : undefined;
+  return {
+    currentUri: current?.document.uri.toString(),
+    position: current
+      ? { line: current.selection.active.line, character: current.selection.active.character }
+      : undefined,
+    openUris: open.size > 0 ? [...open] : undefined,
+  };
+}
+
+async function reveal(r: SearchResultItem): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(r.uri));
+  const line = targetLine(r);
+  const at = new vscode.Position(line, 0);
+  const editor = await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, at) });
+  const def = new vscode.Range(r.range.start.line, 0, r.range.end.line, 0);
+  editor.revealRange(def.contains(at) ? def : new vscode.Range(at, at), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
 interface ResultItem extends vscode.QuickPickItem {
   result: SearchResultItem;
 }
 
-function searchContext(): SearchParams['context'] {
-  const editor = vscode.window.activeTextEditor;
-  const openUris = vscode.workspace.textDocuments
-    .filter((d) => d.uri.scheme === 'file')
-    .map((d) => d.uri.toString());
-  return {
-    currentUri: editor?.document.uri.toString(),
-    position: editor
-      ? { line: editor.selection.active.line, character: editor.selection.active.character }
-      : undefined,
-    openUris,
-  };
-}
-
-function toItem(r: SearchResultItem): ResultItem {
-  const line = r.range.start.line + 1;
-  const first = r.snippet.split('\n').find((l) => l.trim() !== '') ?? '';
-  return {
-    label: r.symbol ?? r.path,
-    description: `${r.path}:${line}${r.kind ? ` · ${r.kind}` : ''}`,
-    detail: first.trim(),
-    result: r,
-  };
-}
-
-async function reveal(r: SearchResultItem): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(r.uri));
-  const start = new vscode.Position(r.range.start.line, 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, start) });
-}
-
+/** "sg: Search": searches as you type, newest query only; Enter opens the result. */
 async function search(): Promise<void> {
-  if (!client) {
+  const c = client;
+  if (!c || c.state !== State.Running) {
+    void vscode.window.showWarningMessage('sg: the server is not running (see "sg: Show status" or the sg output).');
     return;
   }
-  const lsp = client;
   const pick = vscode.window.createQuickPick<ResultItem>();
-  pick.placeholder = 'Search code by meaning or by name';
-  pick.matchOnDescription = true;
-  pick.matchOnDetail = true;
+  pick.placeholder = 'Search code by meaning ("where are failed requests retried") or by name (parse_config)';
+  pick.matchOnDescription = false;
+  pick.matchOnDetail = false;
   const context = searchContext();
-  let generation = 0;
   let timer: NodeJS.Timeout | undefined;
+  let pending: CancellationTokenSource | undefined;
   const run = (query: string) => {
-    const mine = ++generation;
+    pending?.cancel();
+    pending?.dispose();
+    pending = undefined;
     if (query.trim() === '') {
       pick.items = [];
+      pick.busy = false;
+      pick.title = undefined;
       return;
     }
+    const cts = new CancellationTokenSource();
+    pending = cts;
     pick.busy = true;
-    lsp.sendRequest(searchRequest, { query, context }).then(
+    c.sendRequest(searchRequest, { query, context }, cts.token).then(
       (r) => {
-        if (mine !== generation) {
+        if (pending !== cts) {
           return;
         }
         pick.busy = false;
-        pick.items = r.results.map(toItem);
-        pick.title = r.note ? `sg: ${r.note}` : `sg: ${r.results.length} results in ${r.elapsedMs.toFixed(0)} ms`;
+        pick.items = r.results.map((result) => ({ ...pickFields(result), result }));
+        pick.title = searchTitle(query, r);
       },
       (err: unknown) => {
-        if (mine === generation) {
+        if (pending === cts) {
           pick.busy = false;
           pick.title = `sg: ${err instanceof Error ? err.message : String(err)}`;
         }
@@ -120,17 +262,24 @@ async function search(): Promise<void> {
     if (timer) {
       clearTimeout(timer);
     }
-    timer = setTimeout(() => run(value), 120);
+    timer = setTimeout(() => run(value), DEBOUNCE_MS);
   });
   pick.onDidAccept(async () => {
-    const chosen = pick.selectedItems[0];
+    const chosen = pick.activeItems[0] ?? pick.selectedItems[0];
     pick.hide();
     if (chosen) {
       await reveal(chosen.result);
     }
   });
-  pick.onDidHide(() => pick.dispose());
-  const selected = vscode.window.activeTextEditor?.document.getText(vscode.window.activeTextEditor.selection);
+  pick.onDidHide(() => {
+    if (timer) {
+      clearTimeout(timer);
+    }
+    pending?.cancel();
+    pick.dispose();
+  });
+  const editor = vscode.window.activeTextEditor;
+  const selected = editor?.document.getText(editor.selection).trim();
   if (selected && !selected.includes('\n')) {
     pick.value = selected;
     run(selected);
@@ -138,46 +287,104 @@ async function search(): Promise<void> {
   pick.show();
 }
 
-async function showStatus(): Promise<void> {
-  if (!client) {
+async function showStatus(context: vscode.ExtensionContext): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    const why = typeof statusItem.tooltip === 'string' ? statusItem.tooltip : 'the server is not running';
+    const choice = await vscode.window.showWarningMessage(`sg: ${why}`, 'Restart');
+    if (choice === 'Restart') {
+      await restart(context);
+    }
     return;
   }
-  const status = (await client.sendRequest(ExecuteCommandRequest.type, {
-    command: 'sg.status',
-    arguments: [],
-  })) as StatusResult;
-  const lines = status.folders.map((f) =>
-    f.error
-      ? `${f.root}: ${f.error}`
-      : `${f.root}: ${f.files} files, ${f.chunks} chunks, ${f.embedded} embedded, ${f.pendingFiles} pending`,
-  );
-  vscode.window.showInformationMessage(lines.join(' | ') || 'sg: no folder open');
+  const s = await status();
+  if (!s) {
+    return;
+  }
+  const lines = statusLines(s, config().get<boolean>('embed', true));
+  const choice = await vscode.window.showInformationMessage(lines.join(' | '), 'Reindex');
+  if (choice === 'Reindex') {
+    await reindex();
+  }
+  await refreshStatus();
+}
+
+async function reindex(): Promise<void> {
+  if (!client || client.state !== State.Running) {
+    void vscode.window.showWarningMessage('sg: the server is not running.');
+    return;
+  }
+  await client.sendRequest(ExecuteCommandRequest.type, { command: 'sg.reindex', arguments: [] });
+  vscode.window.setStatusBarMessage('sg: reindexing in the background', 3000);
+  await refreshStatus();
+}
+
+/** Input of the `sg_search` language-model tool (its schema is in package.json). */
+interface ToolInput {
+  query: string;
+  limit?: number;
+  mode?: SearchMode;
+  paths?: string[];
+  languages?: string[];
+  kinds?: string[];
+}
+
+function registerTool(context: vscode.ExtensionContext): void {
+  if (!vscode.lm?.registerTool) {
+    return;
+  }
+  const tool: vscode.LanguageModelTool<ToolInput> = {
+    async prepareInvocation(options) {
+      return { invocationMessage: `Searching the code for "${options.input.query}"` };
+    },
+    async invoke(options, token) {
+      const c = client;
+      if (!c || c.state !== State.Running) {
+        throw new Error('sg is not running: run "sg: Restart" or check "sg: Show status".');
+      }
+      const { query, limit, mode, paths, languages, kinds } = options.input;
+      const r = await c.sendRequest(
+        searchRequest,
+        { query, limit: limit ? Math.min(limit, 50) : undefined, mode, paths, languages, kinds, context: searchContext() },
+        token,
+      );
+      return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(resultsForModel(query, r))]);
+    },
+  };
+  context.subscriptions.push(vscode.lm.registerTool('sg_search', tool));
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel('sg');
+  statusItem = vscode.window.createStatusBarItem('sg.status', vscode.StatusBarAlignment.Left, 10);
+  statusItem.name = 'sg';
+  statusItem.command = 'sg.showStatus';
   context.subscriptions.push(
+    output,
+    statusItem,
     vscode.commands.registerCommand('sg.find', search),
-    vscode.commands.registerCommand('sg.showStatus', showStatus),
-    vscode.commands.registerCommand('sg.restart', async () => {
-      await client?.stop();
-      await start(context);
-    }),
+    vscode.commands.registerCommand('sg.showStatus', () => showStatus(context)),
+    vscode.commands.registerCommand('sg.reindexWorkspace', reindex),
+    vscode.commands.registerCommand('sg.restart', () => restart(context)),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (!client || !e.affectsConfiguration('sg')) {
+      if (!e.affectsConfiguration('sg')) {
         return;
       }
-      if (e.affectsConfiguration('sg.path') || e.affectsConfiguration('sg.embed') || e.affectsConfiguration('sg.modelPath') || e.affectsConfiguration('sg.indexDir')) {
-        // These are read when the server starts.
-        await client.stop();
-        await start(context);
+      if (!client || RESTART_SETTINGS.some((k) => e.affectsConfiguration(`sg.${k}`))) {
+        await restart(context);
       } else {
         await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { sg: settings() } });
+        await refreshStatus();
       }
     }),
+    { dispose: () => pollTimer && clearTimeout(pollTimer) },
   );
-  await start(context);
+  registerTool(context);
+  await restart(context);
 }
 
 export async function deactivate(): Promise<void> {
+  if (pollTimer) {
+    clearTimeout(pollTimer);
+  }
   await client?.stop();
 }

@@ -1,6 +1,15 @@
-// sg's protocol extensions, mirroring src/lsp/ext.rs (documented in docs/protocol.md).
+// sg's protocol extensions, mirroring src/lsp/ext.rs (documented in docs/protocol.md). Types only, so the
+// pure modules that use them load without VS Code.
 
-import { Position, Range, RequestType } from 'vscode-languageclient';
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
 
 export interface SearchContextParams {
   /** The document being edited. */
@@ -11,11 +20,13 @@ export interface SearchContextParams {
   openUris?: string[];
 }
 
+export type SearchMode = 'hybrid' | 'lexical' | 'semantic';
+
 export interface SearchParams {
   query: string;
-  /** Default: the `limit` setting (10). */
+  /** Default: the `limit` setting. */
   limit?: number;
-  mode?: 'hybrid' | 'lexical' | 'semantic';
+  mode?: SearchMode;
   /** Only paths matching one of these globs. */
   paths?: string[];
   languages?: string[];
@@ -25,8 +36,10 @@ export interface SearchParams {
 
 export interface SearchResultItem {
   uri: string;
-  /** Whole lines: start at character 0 of the first line, end at character 0 of the line after. */
+  /** The definition, whole lines: character 0 of its first line to character 0 of the line after. */
   range: Range;
+  /** The part that matched, inside `range` (an editor jumps there). */
+  matchRange?: Range;
   /** Relative to its workspace folder. */
   path: string;
   symbol?: string;
@@ -53,9 +66,9 @@ export interface SearchResult {
   note?: string;
 }
 
-export const searchRequest = new RequestType<SearchParams, SearchResult, void>('sg/search');
+export const SEARCH_METHOD = 'sg/search';
 
-/** Result of the `sg.status` command. */
+/** One folder of the result of the `sg.status` command. */
 export interface FolderStatus {
   root: string;
   indexDir?: string;
@@ -71,4 +84,12 @@ export interface FolderStatus {
 
 export interface StatusResult {
   folders: FolderStatus[];
+}
+
+/** The `value` of a `$/progress` notification. */
+export interface ProgressValue {
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+  percentage?: number;
 }
