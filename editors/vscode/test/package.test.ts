@@ -33,12 +33,14 @@ describe('package.json', () => {
     assert.ok(tool.modelDescription.length > 100);
   });
 
-  it('has the crate licence, a LICENSE file, a repository and a .vscodeignore', () => {
+  it('has the crate licence, a LICENSE file and a .vscodeignore, and packages without a repository URL', () => {
     const cargo = fs.readFileSync(path.join(repo, 'Cargo.toml'), 'utf8');
     const licence = /^license = "([^"]+)"/m.exec(cargo)?.[1];
     assert.equal(pkg.license, licence);
     assert.match(fs.readFileSync(path.join(ext, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
-    assert.ok(pkg.repository?.url);
+    // The project publishes no repository URL: packaging says so instead of inventing one.
+    assert.equal(pkg.repository, undefined);
+    assert.match(pkg.scripts.package, /--allow-missing-repository/);
     const ignore = fs.readFileSync(path.join(ext, '.vscodeignore'), 'utf8');
     for (const p of ['src/**', 'node_modules/**', 'test/**', 'out/**']) {
       assert.ok(ignore.split('\n').includes(p), `.vscodeignore misses ${p}`);
