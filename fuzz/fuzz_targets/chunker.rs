@@ -29,6 +29,8 @@ fuzz_target!(|data: &[u8]| {
             window_lines: (*sizes as usize) % 13,
             overlap_lines: (*sizes as usize) % 7,
             pack_chars: (*sizes as usize) * 3,
+            // Containers cut into header and members, or kept whole (the layout before units).
+            split_containers: sizes & 2 == 0,
         }
     };
     let text = String::from_utf8_lossy(rest);
@@ -54,6 +56,16 @@ fuzz_target!(|data: &[u8]| {
             "byte {i} is in no chunk"
         );
     }
+    // The main model's packs cover every unit once, in order, each spanning its members.
+    let mut next = 0;
+    for p in &analysis.packs {
+        assert_eq!(p.members.start, next, "packs in order, none skipped");
+        assert!(p.members.end > p.members.start && p.members.end <= analysis.chunks.len());
+        assert_eq!(p.start_byte, analysis.chunks[p.members.start].start_byte);
+        assert_eq!(p.end_byte, analysis.chunks[p.members.end - 1].end_byte);
+        next = p.members.end;
+    }
+    assert_eq!(next, analysis.chunks.len(), "every unit is in a pack");
     for s in &analysis.symbols {
         let (a, b) = (s.start_byte as usize, s.end_byte as usize);
         assert!(a <= b && b <= text.len());
