@@ -1873,11 +1873,11 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         for file in [
-            include_str!("embed.rs"),
-            include_str!("chunk/mod.rs"),
-            include_str!("chunk/walker.rs"),
-            include_str!("chunk/tests.rs"),
-            include_str!("query.rs"),
+            include_str!("mod.rs"),
+            include_str!("../chunk/mod.rs"),
+            include_str!("../chunk/walker.rs"),
+            include_str!("../chunk/tests.rs"),
+            include_str!("../query.rs"),
         ] {
             texts.extend(
                 file.split("\n\n")
