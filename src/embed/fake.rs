@@ -2,6 +2,7 @@
 //! should not load a transformer.
 
 use super::Embedder;
+use super::pooling::normalize_l2;
 use crate::ids::ModelFingerprint;
 
 /// A deterministic stand-in for a real model: a signed, hashed bag of lowercase word tokens (identifiers are also
@@ -32,12 +33,9 @@ impl FakeEmbedder {
             let sign = if bytes[8] & 1 == 0 { 1.0 } else { -1.0 };
             v[slot as usize] += sign;
         }
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm == 0.0 {
+        if !normalize_l2(&mut v) {
             // No words at all: a fixed unit vector keeps the output normalised.
             v[0] = 1.0;
-        } else {
-            v.iter_mut().for_each(|x| *x /= norm);
         }
         v
     }

@@ -1,5 +1,6 @@
-//! How token vectors become one text vector: the [`Pooling`] a manifest names and [`mean_pool_l2`], the single
-//! definition of "hidden states to sentence vector" (the training crate reuses it).
+//! How token vectors become one text vector: the [`Pooling`] a manifest names, [`mean_pool_l2`] (the single
+//! definition of "hidden states to sentence vector", which the training crate reuses), and the L2 normalisation of
+//! a plain vector shared by the static and fake embedders.
 
 use candle_core::{DType, Tensor};
 use serde::Deserialize;
@@ -40,6 +41,18 @@ impl Pooling {
     }
 }
 
+/// Scales `v` to unit length in place, for embedders that pool without tensors. Returns `false`, leaving `v` as it
+/// is, when its length is zero.
+pub(super) fn normalize_l2(v: &mut [f32]) -> bool {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+        true
+    } else {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +80,16 @@ mod tests {
             (out[1][0] - h).abs() < 1e-6 && (out[1][1] - h).abs() < 1e-6,
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn normalize_l2_scales_to_unit_length_and_leaves_zero_alone() {
+        let mut v = [3f32, 0.0, -4.0];
+        assert!(normalize_l2(&mut v));
+        assert_eq!(v, [0.6, 0.0, -0.8]);
+        let mut zero = [0f32; 3];
+        assert!(!normalize_l2(&mut zero));
+        assert_eq!(zero, [0.0; 3]);
+        assert!(!normalize_l2(&mut []));
     }
 }

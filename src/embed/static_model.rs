@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
 use super::manifest::{ModelKind, ModelManifest};
+use super::pooling::normalize_l2;
 use super::wordpiece::AsciiWordPiece;
 use super::{
     EmbedOptions, Embedder, MANIFEST_FILE, STATIC_EMBEDDINGS_FILE, STATIC_EMBEDDINGS_TENSOR,
@@ -195,10 +196,7 @@ impl StaticEmbedder {
             v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
         }
         // The mean's 1/n factor vanishes in the normalisation.
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            v.iter_mut().for_each(|x| *x /= norm);
-        }
+        normalize_l2(&mut v);
         Ok(v)
     }
 }
