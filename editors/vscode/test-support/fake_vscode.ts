@@ -139,7 +139,7 @@ export function fakeVscode(settings: Record<string, unknown>, folder: string): {
   const noEvent = () => ({ dispose() {} });
   const statusItem = Object.assign(rec.statusItem, { show() {}, hide() {}, dispose() {}, name: '' });
   const vscode: any = {
-    version: '1.95.0',
+    version: '1.101.0',
     Position,
     Range,
     Selection: Range,
