@@ -1,6 +1,7 @@
 // sg for VS Code: finds and checks the sg executable, starts `sg lsp` for the workspace, and adds
 // "sg: Search" (a QuickPick searching as you type), a status-bar item with the index's progress, the
-// commands Reindex, Show status and Restart, and a language-model tool for agents in the editor.
+// commands Reindex, Show status and Restart, a language-model tool for agents in the editor, and `sg mcp`
+// (one server per workspace folder) offered to VS Code's agents through its MCP server definition provider.
 
 import * as vscode from 'vscode';
 import {
@@ -34,7 +35,8 @@ import {
   SearchResultItem,
   StatusResult,
 } from './lsp_ext';
-import { resolveServer } from './server';
+import { MCP_PROVIDER_ID, mcpServerSpecs } from './mcp';
+import { Resolved, checkMcp, resolveServer } from './server';
 import { RESTART_SETTINGS, serverSettings } from './settings';
 
 const searchRequest = new RequestType<SearchParams, SearchResult, void>(SEARCH_METHOD);
@@ -50,6 +52,10 @@ let output: vscode.OutputChannel;
 let progress = new ProgressTracker();
 let pollTimer: NodeJS.Timeout | undefined;
 let starting: Promise<void> | undefined;
+/** The executable of the current (or last) start, found and checked. */
+let resolving: Promise<Resolved> | undefined;
+/** Fired when the MCP servers offered change (another sg, other settings, other folders). */
+let mcpChanged: vscode.EventEmitter<void> | undefined;
 
 function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('sg');
@@ -64,7 +70,9 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   statusItem.text = '$(sync~spin) sg: starting';
   statusItem.tooltip = 'sg: looking for the sg executable';
   statusItem.show();
-  const found = await resolveServer(config().get<string | null>('path'));
+  resolving = resolveServer(config().get<string | null>('path'));
+  const found = await resolving;
+  mcpChanged?.fire();
   if (!found.ok) {
     statusItem.text = '$(error) sg: not installed';
     statusItem.tooltip = found.message;
@@ -328,6 +336,58 @@ interface ToolInput {
   kinds?: string[];
 }
 
+/** `sg mcp --help` of each executable (path and version), run once. */
+const mcpChecks = new Map<string, Promise<string | undefined>>();
+
+/** The `sg mcp` servers to offer: none until a checked sg with an MCP server is found. */
+async function mcpDefinitions(): Promise<vscode.McpStdioServerDefinition[]> {
+  const found = await resolving;
+  if (!found?.ok) {
+    return [];
+  }
+  const key = `${found.path}\0${found.version}`;
+  let checked = mcpChecks.get(key);
+  if (!checked) {
+    checked = checkMcp(found.path);
+    mcpChecks.set(key, checked);
+    void checked.then((why) => why && output.appendLine(`sg mcp is not offered to agents: ${why}`));
+  }
+  if (await checked) {
+    return [];
+  }
+  const folders = (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
+  return mcpServerSpecs(folders, found, settings()).map((spec) => {
+    const def = new vscode.McpStdioServerDefinition(spec.label, spec.command, spec.args, spec.env, spec.version);
+    def.cwd = vscode.Uri.file(spec.cwd);
+    return def;
+  });
+}
+
+/**
+ * Offers `sg mcp` to VS Code's agents, when this VS Code has the MCP server definition API (1.101+; other
+ * hosts of VS Code extensions may lack it): checked at run time, so activation never depends on it.
+ */
+function registerMcpProvider(context: vscode.ExtensionContext): void {
+  const lm = vscode.lm as Partial<typeof vscode.lm> | undefined;
+  if (typeof lm?.registerMcpServerDefinitionProvider !== 'function' || typeof vscode.McpStdioServerDefinition !== 'function') {
+    output.appendLine('This editor has no MCP server definition API: sg mcp is not offered to its agents.');
+    return;
+  }
+  const changed = new vscode.EventEmitter<void>();
+  mcpChanged = changed;
+  context.subscriptions.push(
+    changed,
+    { dispose: () => (mcpChanged = undefined) },
+    lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, {
+      onDidChangeMcpServerDefinitions: changed.event,
+      provideMcpServerDefinitions: () => mcpDefinitions(),
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => changed.fire()),
+  );
+}
+
 function registerTool(context: vscode.ExtensionContext): void {
   if (!vscode.lm?.registerTool) {
     return;
@@ -373,12 +433,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await restart(context);
       } else {
         await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { sg: settings() } });
+        mcpChanged?.fire();
         await refreshStatus();
       }
     }),
     { dispose: () => pollTimer && clearTimeout(pollTimer) },
   );
   registerTool(context);
+  registerMcpProvider(context);
   await restart(context);
 }
 

@@ -173,6 +173,18 @@ export async function check(bin: string, timeoutMs = 5000): Promise<Check> {
   return { ok: true, version };
 }
 
+/**
+ * Whether the checked sg `bin` also has the MCP server: `bin mcp --help` exits 0 (an sg built without the
+ * `mcp` feature fails it). Undefined when it does, else why not.
+ */
+export async function checkMcp(bin: string, timeoutMs = 5000): Promise<string | undefined> {
+  const h = await run(bin, ['mcp', '--help'], timeoutMs);
+  if (h.error || h.code !== 0) {
+    return `${bin} has no MCP server (\`sg mcp --help\` ${h.error ? `failed: ${h.error}` : `exited ${h.code}`}: build it with the default features)`;
+  }
+  return undefined;
+}
+
 /** The first candidate that passes `check`, or a message saying what was found and what to install. */
 export async function resolveServer(
   setting: string | null | undefined,

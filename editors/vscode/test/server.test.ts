@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { candidates, check, identify, parseVersion, resolveServer } from '../src/server';
+import { candidates, check, checkMcp, identify, parseVersion, resolveServer } from '../src/server';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-vscode-test-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -25,6 +25,10 @@ const ours = fake('ours', OURS);
 const astGrep = fake('ast-grep', 'case "$1" in --version) echo "ast-grep 0.38.1";; *) exit 0;; esac');
 const shadow = fake('shadow', 'echo "Usage: sg group [[-c] command]" >&2; exit 1');
 const noLsp = fake('nolsp', 'case "$1" in --version) echo "sg 0.1.0";; *) echo "error: unrecognized subcommand" >&2; exit 2;; esac');
+const withMcp = fake(
+  'with-mcp',
+  'case "$1" in --version) echo "sg 0.1.0";; lsp|mcp) echo "usage";; *) exit 2;; esac',
+);
 const home = path.join(tmp, 'home');
 fs.mkdirSync(home);
 
@@ -109,6 +113,24 @@ describe('check', () => {
   it('accepts the real server when SG_BIN names it', { skip: !process.env.SG_BIN }, async () => {
     const r = await check(process.env.SG_BIN!);
     assert.equal(r.ok, true, JSON.stringify(r));
+  });
+});
+
+describe('checkMcp', () => {
+  it('accepts an sg whose `mcp --help` succeeds', async () => {
+    assert.equal(await checkMcp(withMcp), undefined);
+  });
+
+  it('refuses an sg built without the MCP server, and says how to build it', async () => {
+    assert.match((await checkMcp(ours)) ?? '', /ours\/sg has no MCP server \(`sg mcp --help` exited 2: build it with the default features\)/);
+  });
+
+  it('reports an executable that cannot be run', async () => {
+    assert.match((await checkMcp(path.join(tmp, 'nowhere', 'sg'))) ?? '', /`sg mcp --help` failed: .*ENOENT/);
+  });
+
+  it('accepts the real server when SG_BIN names it', { skip: !process.env.SG_BIN }, async () => {
+    assert.equal(await checkMcp(process.env.SG_BIN!), undefined);
   });
 });
 
