@@ -87,6 +87,17 @@ export class LanguageModelToolResult {
   constructor(public content: unknown[]) {}
 }
 
+export class McpStdioServerDefinition {
+  cwd?: Uri;
+  constructor(
+    public label: string,
+    public command: string,
+    public args: string[] = [],
+    public env: Record<string, string | number | null> = {},
+    public version?: string,
+  ) {}
+}
+
 export class TabInputText {
   constructor(public uri: Uri) {}
 }
@@ -107,17 +118,29 @@ export interface FakeQuickPick {
 export interface Recorder {
   commands: Map<string, (...args: any[]) => any>;
   tools: Map<string, any>;
+  /** MCP server definition providers, by id. */
+  mcpProviders: Map<string, any>;
   messages: { level: string; text: string }[];
   quickPicks: FakeQuickPick[];
   opened: { uri: string; selection: Range }[];
   statusItem: { text: string; tooltip: unknown; command?: string };
 }
 
+/**
+ * What the fake VS Code offers: `lm: false` has no `vscode.lm` at all (before 1.90); `mcp: false` has
+ * `vscode.lm` without the MCP server definition API (before 1.101).
+ */
+export interface FakeApi {
+  lm?: boolean;
+  mcp?: boolean;
+}
+
 /** A fake `vscode` with the given `sg.*` settings and one workspace folder. */
-export function fakeVscode(settings: Record<string, unknown>, folder: string): { vscode: any; rec: Recorder } {
+export function fakeVscode(settings: Record<string, unknown>, folder: string, api: FakeApi = {}): { vscode: any; rec: Recorder } {
   const rec: Recorder = {
     commands: new Map(),
     tools: new Map(),
+    mcpProviders: new Map(),
     messages: [],
     quickPicks: [],
     opened: [],
@@ -166,7 +189,12 @@ export function fakeVscode(settings: Record<string, unknown>, folder: string): {
         rec.tools.set(name, tool);
         return { dispose: () => rec.tools.delete(name) };
       },
+      registerMcpServerDefinitionProvider: (id: string, provider: any) => {
+        rec.mcpProviders.set(id, provider);
+        return { dispose: () => rec.mcpProviders.delete(id) };
+      },
     },
+    McpStdioServerDefinition,
     workspace: {
       workspaceFolders: [{ uri: Uri.file(folder), name: path.basename(folder), index: 0 }],
       textDocuments: [],
@@ -246,6 +274,15 @@ export function fakeVscode(settings: Record<string, unknown>, folder: string): {
       },
     },
   };
+  // An API this VS Code lacks is undefined, not a stub (which would look like a function).
+  if (api.mcp === false) {
+    delete vscode.lm.registerMcpServerDefinitionProvider;
+    vscode.McpStdioServerDefinition = undefined;
+  }
+  if (api.lm === false) {
+    vscode.lm = undefined;
+    vscode.McpStdioServerDefinition = undefined;
+  }
   // Anything not defined above (classes the language client extends, enums, namespaces) is a stub.
   const full = new Proxy(vscode, {
     get: (target, p) => (p in target ? target[p] : p === 'then' || typeof p === 'symbol' ? undefined : stub()),

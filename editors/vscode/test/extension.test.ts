@@ -1,7 +1,9 @@
 // The bundled extension (dist/extension.js) driven in plain Node with a stand-in for the `vscode` module
-// (test/fake_vscode.ts) against the real server: activation, the status bar, "sg: Search" as you type and
-// opening a result, the language-model tool, Show status, Reindex, and the error for a wrong `sg`. Needs
-// SG_BIN (the sg binary); VS Code itself does not run here.
+// (test-support/fake_vscode.ts) against the real server: activation, the status bar, "sg: Search" as you
+// type and opening a result, the language-model tool, Show status, Reindex, the `sg mcp` server offered to
+// agents (its definition, then that command run and spoken to over MCP), activation without the MCP or
+// language-model API, and the error for a wrong `sg`. Needs SG_BIN (the sg binary); VS Code itself does
+// not run here.
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,7 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { Recorder, fakeVscode } from '../test-support/fake_vscode';
+import { FakeApi, Recorder, fakeVscode } from '../test-support/fake_vscode';
+import { McpStdioClient } from '../test-support/mcp_stdio';
 
 const bundle = path.resolve(__dirname, '..', '..', 'dist', 'extension.js');
 const sgBin = process.env.SG_BIN;
@@ -73,20 +76,33 @@ async function until<T>(what: string, f: () => T | undefined | false, timeoutMs 
 
 const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
 
+/** Writes FILES into a new workspace folder under `tmp`. */
+function writeWorkspace(root: string): void {
+  for (const [rel, text] of Object.entries(FILES)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), text);
+  }
+}
+
+/** The tools every `sg mcp` offers (docs/agents.md, "Tools"). */
+const MCP_TOOLS = ['definition', 'outline', 'read', 'reindex', 'search', 'status'];
+
 describe('extension against the real server', { skip: !sgBin && 'SG_BIN is not set' }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-vscode-ext-'));
   const root = path.join(tmp, 'repo');
+  // The setting, which the environment must not win over (for `sg lsp` nor for `sg mcp`).
+  const indexDir = path.join(tmp, 'indexes');
   let rec: Recorder;
   let ext: ReturnType<typeof loadExtension>;
 
   before(async () => {
-    for (const [rel, text] of Object.entries(FILES)) {
-      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-      fs.writeFileSync(path.join(root, rel), text);
-    }
-    process.env.SG_INDEX_DIR = path.join(tmp, 'indexes');
+    writeWorkspace(root);
+    process.env.SG_INDEX_DIR = path.join(tmp, 'env-indexes');
     process.env.SG_LOG = 'sg=warn';
-    const fake = fakeVscode({ 'sg.path': sgBin, 'sg.embed': false }, root);
+    const fake = fakeVscode(
+      { 'sg.path': sgBin, 'sg.embed': false, 'sg.indexDir': indexDir, 'sg.exclude': ['**/*.txt'], 'sg.maxFileSize': 500000 },
+      root,
+    );
     rec = fake.rec;
     ext = loadExtension(fake.vscode);
     await ext.activate({ subscriptions: [] });
@@ -139,6 +155,67 @@ describe('extension against the real server', { skip: !sgBin && 'SG_BIN is not s
     await rec.commands.get('sg.reindexWorkspace')!();
     assert.ok(rec.messages.some((m) => m.level === 'status' && m.text === 'sg: reindexing in the background'));
   });
+
+  it('offers sg mcp for the folder: the checked sg, --root and the settings as its options', async () => {
+    const provider = rec.mcpProviders.get('sg.mcp');
+    assert.ok(provider, 'no MCP server definition provider sg.mcp');
+    assert.equal(typeof provider.onDidChangeMcpServerDefinitions, 'function');
+    const defs = await provider.provideMcpServerDefinitions(token);
+    assert.equal(defs.length, 1);
+    const def = defs[0];
+    assert.equal(def.constructor.name, 'McpStdioServerDefinition');
+    assert.equal(def.label, 'sg');
+    assert.equal(def.command, sgBin);
+    assert.deepEqual(def.args, [
+      'mcp',
+      '--root',
+      root,
+      '--cache-dir',
+      path.join(indexDir, 'embeddings'),
+      '--no-embed',
+      '--exclude=**/*.txt',
+      '--max-file-size',
+      '500000',
+    ]);
+    assert.deepEqual(def.env, { SG_INDEX_DIR: indexDir });
+    assert.equal(def.cwd.fsPath, root);
+    assert.match(def.version, /^\d+\.\d+\.\d+/);
+  });
+
+  it('the sg mcp it defines answers MCP over stdio with sg\'s tools, on the language server\'s index', async () => {
+    const [def] = await rec.mcpProviders.get('sg.mcp').provideMcpServerDefinitions(token);
+    const mcp = new McpStdioClient(def.command, def.args, def.cwd.fsPath, def.env);
+    try {
+      const init = await mcp.request('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'sg-vscode-test', version: '0' },
+      });
+      assert.equal(init.serverInfo.name, 'sg');
+      assert.ok(init.capabilities.tools, 'the server offers no tools capability');
+      mcp.notify('notifications/initialized');
+      const listed = await mcp.request('tools/list', {});
+      const names: string[] = listed.tools.map((t: { name: string }) => t.name);
+      for (const name of MCP_TOOLS) {
+        assert.ok(names.includes(name), `tool ${name} missing from ${names}`);
+      }
+      // It serves the folder from the index the editor's `sg lsp` writes (so it only reads it).
+      // The language client registers the server's `sg.status` command.
+      const lspStatus = await rec.commands.get('sg.status')!();
+      const lsp = lspStatus.folders[0];
+      const called = await mcp.request('tools/call', { name: 'status', arguments: {} });
+      assert.notEqual(called.isError, true, JSON.stringify(called));
+      const st = called.structuredContent;
+      assert.equal(st.root, root);
+      assert.equal(st.index_dir, lsp.indexDir);
+      assert.ok(st.index_dir.startsWith(path.join(indexDir, 'indexes') + path.sep), st.index_dir);
+      assert.equal(st.writable, false);
+      assert.equal(st.model, 'none');
+      assert.equal(await mcp.close(), 0);
+    } finally {
+      mcp.kill();
+    }
+  });
 });
 
 describe('extension without a usable sg', () => {
@@ -162,3 +239,33 @@ describe('extension without a usable sg', () => {
     }
   });
 });
+
+for (const [what, api] of [
+  ['without the MCP server definition API (VS Code before 1.101)', { mcp: false }],
+  ['without vscode.lm (VS Code before 1.90)', { lm: false }],
+] as [string, FakeApi][]) {
+  describe(`extension ${what}`, { skip: !sgBin && 'SG_BIN is not set' }, () => {
+    it('activates, starts the language server and searches; offers no MCP server', async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-vscode-ext-'));
+      const root = path.join(tmp, 'repo');
+      writeWorkspace(root);
+      const { vscode, rec } = fakeVscode({ 'sg.path': sgBin, 'sg.embed': false, 'sg.indexDir': path.join(tmp, 'indexes') }, root, api);
+      const ext = loadExtension(vscode);
+      try {
+        await ext.activate({ subscriptions: [] });
+        await until('the status bar to show a complete lexical index', () => rec.statusItem.text === '$(search) sg (lexical)');
+        assert.equal(rec.mcpProviders.size, 0);
+        assert.deepEqual([...rec.tools.keys()], api.lm === false ? [] : ['sg_search']);
+        await rec.commands.get('sg.find')!();
+        const pick = rec.quickPicks.at(-1)!;
+        pick.type('ReverseString');
+        await until('results', () => !pick.busy && pick.items.length > 0);
+        assert.equal(pick.items[0].label, '$(symbol-function) ReverseString');
+        assert.ok(!rec.messages.some((m) => m.level === 'error'), JSON.stringify(rec.messages));
+      } finally {
+        await Promise.race([ext.deactivate(), new Promise((r) => setTimeout(r, 5000))]);
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  });
+}
