@@ -159,8 +159,9 @@ pub struct ChunkConfig {
     pub overlap_lines: usize,
     /// Neighbouring units of one scope (small functions, methods, glue) are grouped into one [`Pack`] for
     /// the main model while the group stays within this many bytes; 0 packs no neighbours (a container cut
-    /// into units is still embedded whole). Default
-    /// 1500. Units stay apart whatever this is: it decides only what the transformer embeds together.
+    /// into units is still embedded whole). Default 0: each definition gets a transformer vector of its own
+    /// (see docs/ARCHITECTURE.md for the measurements). Units stay apart whatever this is: it decides only
+    /// what the transformer embeds together.
     pub pack_chars: usize,
     /// A container (class, impl, trait, module...) with member definitions is cut into its header and its
     /// members even when it fits in one chunk, so that a method answers as the method; the main model still
@@ -175,7 +176,7 @@ impl Default for ChunkConfig {
             min_chars: 200,
             window_lines: 40,
             overlap_lines: 5,
-            pack_chars: 1500,
+            pack_chars: 0,
             split_containers: true,
         }
     }

@@ -16,7 +16,11 @@ pub(super) fn unpacked() -> ChunkConfig {
 #[test]
 fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
     let text = "use std::io;\n\nfn a() -> u8 {\n    1\n}\n\nfn bb() -> u8 {\n    let x = 2;\n    x\n}\n\nstruct S;\n\nimpl S {\n    fn m(&self) {}\n}\n";
-    let a = analyze(Language::Rust, text, &ChunkConfig::default());
+    let packed = ChunkConfig {
+        pack_chars: 1500,
+        ..ChunkConfig::default()
+    };
+    let a = analyze(Language::Rust, text, &packed);
     // Every definition is its own unit, with its own range and name.
     let units: Vec<(u32, u32, Option<&str>)> = a
         .chunks
@@ -74,6 +78,10 @@ fn small_neighbours_share_a_pack_but_stay_units_of_their_own() {
     let a = analyze(Language::Rust, text, &unpacked());
     assert_eq!(a.packs.len(), a.chunks.len());
     assert!(!a.is_packed(0));
+    // By default no neighbours share a pack; a container cut into units is still embedded whole.
+    let a = analyze(Language::Rust, text, &ChunkConfig::default());
+    let members: Vec<std::ops::Range<usize>> = a.packs.iter().map(|p| p.members.clone()).collect();
+    assert_eq!(members, vec![0..1, 1..2, 2..3, 3..5], "{:?}", a.packs);
 }
 
 fn render(a: &Analysis) -> String {

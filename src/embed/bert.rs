@@ -464,9 +464,9 @@ mod tests {
     #[test]
     fn long_texts_are_truncated_at_max_tokens() {
         let m = model();
-        assert_eq!(m.max_tokens(), 128);
+        assert_eq!(m.max_tokens(), 64);
         let long = "word ".repeat(1000);
-        assert_eq!(m.token_count(&long).unwrap(), 128);
+        assert_eq!(m.token_count(&long).unwrap(), 64);
         assert_eq!(m.token_count("how to read a file").unwrap(), 7);
         let v = m.embed_documents(&[&long]).unwrap();
         assert!((norm(&v[0]) - 1.0).abs() < 1e-5);
@@ -486,12 +486,12 @@ mod tests {
         let short = BertEmbedder::load(
             &dir,
             &EmbedOptions {
-                max_tokens: 64,
+                max_tokens: 32,
                 ..EmbedOptions::default()
             },
         )
         .unwrap();
-        assert_eq!(short.max_tokens(), 64);
+        assert_eq!(short.max_tokens(), 32);
         assert_ne!(short.fingerprint(), model().fingerprint());
         assert_eq!(
             model().fingerprint(),

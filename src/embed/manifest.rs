@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(m.dims, 384);
         assert_eq!(m.pooling, Pooling::Mean);
         assert!(m.normalize);
-        assert_eq!(m.max_tokens, 128);
+        assert_eq!(m.max_tokens, 64);
         assert_eq!(m.license.as_deref(), Some("Apache-2.0"));
         assert_eq!(
             m.files.keys().map(String::as_str).collect::<Vec<_>>(),

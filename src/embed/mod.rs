@@ -107,7 +107,7 @@ pub unsafe fn init_compute_threads() {
 /// Settings for [`BertEmbedder::load`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmbedOptions {
-    /// Longest input in word pieces; `0` takes the manifest's `max_tokens` (128 for the default model).
+    /// Longest input in word pieces; `0` takes the manifest's `max_tokens` (64 for the default model).
     /// Capped by the model's position embeddings. Part of the fingerprint.
     pub max_tokens: usize,
     /// Texts per forward pass in [`Embedder::embed_documents`]. 8 by default: at 256 word pieces the

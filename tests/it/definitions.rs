@@ -1,7 +1,7 @@
 //! A result is one definition: the member of a pack that answers, a method of a big class, a whole split
 //! function with the piece that matched, a Markdown section; each at its own range, and each definition once.
 
-use sg::chunk::ChunkKind;
+use sg::chunk::{ChunkConfig, ChunkKind};
 use sg::index::{NoProgress, Workspace};
 use sg::query::{SearchHit, SearchRequest};
 use sg::search::{Mode, RankConfig};
@@ -109,7 +109,22 @@ fn search(ws: &Workspace, q: &str, mode: Mode) -> Vec<SearchHit> {
 }
 
 fn indexed(t: &TestWs, with_models: bool) -> Workspace {
+    indexed_with(t, with_models, ChunkConfig::default())
+}
+
+/// Indexed with small neighbours packed into one text for the main model (packing is off by default: each
+/// definition gets a vector of its own).
+fn indexed_packed(t: &TestWs, with_models: bool) -> Workspace {
+    let chunk = ChunkConfig {
+        pack_chars: 1500,
+        ..ChunkConfig::default()
+    };
+    indexed_with(t, with_models, chunk)
+}
+
+fn indexed_with(t: &TestWs, with_models: bool, chunk: ChunkConfig) -> Workspace {
     let mut opts = t.options(with_models.then(real_model));
+    opts.config.chunk = chunk;
     if with_models {
         opts.fast_embedder = Some(real_fast_model());
     }
@@ -121,7 +136,7 @@ fn indexed(t: &TestWs, with_models: bool) -> Workspace {
 #[test]
 fn a_packed_neighbours_hit_is_the_member_that_answers() {
     let t = TestWs::new(&fixture());
-    let ws = indexed(&t, false);
+    let ws = indexed_packed(&t, false);
     let top = &search(&ws, "lowercase identifier joined by dashes", Mode::Lexical)[0];
     assert_eq!(top.path, "src/utils.py");
     assert_eq!(top.symbol.as_deref(), Some("slugify"));
@@ -137,18 +152,29 @@ fn a_packed_neighbours_hit_is_the_member_that_answers() {
 
 #[test]
 fn by_meaning_the_member_that_answers_comes_first_not_its_neighbours() {
-    let t = TestWs::new(&fixture());
-    let ws = indexed(&t, true);
-    // The three small functions share one vector of the main model; the fast tier and the words tell them apart.
-    let top = &search(&ws, "make a url-friendly name from a heading", Mode::Hybrid)[0];
+    for packed in [false, true] {
+        // Each small function has a vector of its own, or (packed) the three share one of the main model and
+        // the fast tier and the words tell them apart.
+        let t = TestWs::new(&fixture());
+        let ws = if packed {
+            indexed_packed(&t, true)
+        } else {
+            indexed(&t, true)
+        };
+        the_member_that_answers_comes_first(&t, &ws);
+    }
+}
+
+fn the_member_that_answers_comes_first(t: &TestWs, ws: &Workspace) {
+    let top = &search(ws, "make a url-friendly name from a heading", Mode::Hybrid)[0];
     assert_eq!(
         (top.path.as_str(), top.symbol.as_deref()),
         ("src/utils.py", Some("slugify")),
         "{top:?}"
     );
-    let top = &search(&ws, "restrict a number to a range", Mode::Hybrid)[0];
+    let top = &search(ws, "restrict a number to a range", Mode::Hybrid)[0];
     assert_eq!(top.symbol.as_deref(), Some("clamp"), "{top:?}");
-    let start = line(&t, "src/utils.py", "def clamp");
+    let start = line(t, "src/utils.py", "def clamp");
     assert_eq!((top.start_line, top.end_line), (start, start + 2));
 }
 
