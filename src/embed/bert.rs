@@ -82,12 +82,9 @@ impl BertEmbedder {
                 config.hidden_size
             );
         }
-        let requested = if opts.max_tokens == 0 {
-            manifest.max_tokens
-        } else {
-            opts.max_tokens
-        };
-        let max_tokens = requested.clamp(2, config.max_position_embeddings);
+        let max_tokens = opts
+            .max_tokens_or(&manifest)
+            .clamp(2, config.max_position_embeddings);
 
         let (mut tokenizer, tokenizer_bytes) = read_source_tokenizer(src)?;
         // The file may carry its own padding and truncation (this one pads every input to 128 tokens and cuts at
@@ -158,13 +155,7 @@ impl BertEmbedder {
             manifest.pooling,
         );
 
-        let threads = if opts.threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        } else {
-            opts.threads
-        };
+        let threads = opts.thread_count();
         let query_pool = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .thread_name(|_| "sg-embed-query".to_owned())
@@ -183,10 +174,7 @@ impl BertEmbedder {
         } else {
             None
         };
-        let bulk_pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("sg-embed-{i}"))
-            .build()?;
+        let bulk_pool = super::bulk_pool(threads)?;
 
         tracing::info!(
             target: "sg::embed",
@@ -306,9 +294,7 @@ fn bert_fingerprint(
     hasher.update(blake3::hash(tokenizer).as_bytes());
     hasher.update(&(max_tokens as u64).to_le_bytes());
     hasher.update(pooling.as_str().as_bytes());
-    let mut out = [0u8; 16];
-    out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    ModelFingerprint(out)
+    super::fingerprint_of(&hasher)
 }
 
 impl Embedder for BertEmbedder {

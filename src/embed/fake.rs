@@ -94,9 +94,7 @@ impl Embedder for FakeEmbedder {
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"sg-embed-fake-v1\0");
         hasher.update(&(self.dims as u64).to_le_bytes());
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-        ModelFingerprint(out)
+        super::fingerprint_of(&hasher)
     }
 
     fn dims(&self) -> usize {

@@ -129,6 +129,41 @@ impl Default for EmbedOptions {
     }
 }
 
+impl EmbedOptions {
+    /// The word pieces an embedder reads: `max_tokens`, or the manifest's when it is 0.
+    fn max_tokens_or(&self, manifest: &ModelManifest) -> usize {
+        if self.max_tokens == 0 {
+            manifest.max_tokens
+        } else {
+            self.max_tokens
+        }
+    }
+
+    /// The threads of the bulk pool: `threads`, or every core when it is 0.
+    fn thread_count(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+/// The pool that embeds documents: `threads` threads named `sg-embed-N`.
+fn bulk_pool(threads: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sg-embed-{i}"))
+        .build()
+}
+
+/// A model fingerprint: the first 16 bytes of a hash of what decides its vectors.
+fn fingerprint_of(hasher: &blake3::Hasher) -> ModelFingerprint {
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    ModelFingerprint(out)
+}
+
 /// First existing model folder among: `$SG_MODEL_PATH`, `<exe dir>/models/all-MiniLM-L6-v2`,
 /// `<exe dir>/../../models/all-MiniLM-L6-v2` (a `target/release/sg` inside a checkout), and the source tree's
 /// `models/all-MiniLM-L6-v2` as of the build.

@@ -103,12 +103,7 @@ impl StaticEmbedder {
             .flatten_all()?
             .to_vec1::<f32>()?;
 
-        let max_tokens = if opts.max_tokens == 0 {
-            manifest.max_tokens
-        } else {
-            opts.max_tokens
-        }
-        .max(1);
+        let max_tokens = opts.max_tokens_or(&manifest).max(1);
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"sg-embed-static-v1\0");
         hasher.update(&file_digest(&manifest, src, STATIC_EMBEDDINGS_FILE)?);
@@ -116,21 +111,10 @@ impl StaticEmbedder {
         hasher.update(blake3::hash(&tokenizer_bytes).as_bytes());
         hasher.update(&(max_tokens as u64).to_le_bytes());
         hasher.update(manifest.pooling.as_str().as_bytes());
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-        let fingerprint = ModelFingerprint(out);
+        let fingerprint = super::fingerprint_of(&hasher);
 
-        let threads = if opts.threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        } else {
-            opts.threads
-        };
-        let bulk_pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("sg-embed-{i}"))
-            .build()?;
+        let threads = opts.thread_count();
+        let bulk_pool = super::bulk_pool(threads)?;
         tracing::info!(
             target: "sg::embed",
             model = %manifest.name,
