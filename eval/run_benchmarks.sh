@@ -4,8 +4,9 @@
 # Usage: eval/run_benchmarks.sh CORPUS_DIR [WORK_DIR]
 #   CORPUS_DIR  the benchmark's repositories, materialized with ../shared/bench/semble/materialize.py
 #   WORK_DIR    where indexes, caches and raw results go (default: a temporary folder)
-#   SG_BENCH_INDEX (env) reuse this index base for the quality run (an earlier run's embeddings); the speed
-#               run always starts from an empty index and an empty embedding cache
+#   SG_BENCH_INDEX (env) reuse this index base for the quality run (an earlier run's embeddings, with the
+#               embedding cache the caller's SG_CACHE_DIR names); the speed run always starts from an empty
+#               index and an empty embedding cache of its own
 #
 # Quality: `sg eval` over the 18 repositories in hybrid, lexical and semantic modes (NDCG@10 checked by the
 # benchmark's own score.py), then hybrid again with simulated editor context (`--context all`). Speed, on tokio: cold index (lexical-searchable and fully embedded), warm
@@ -33,7 +34,9 @@ SG_INDEX_DIR="${SG_BENCH_INDEX:-$work/quality}" "$sg" eval --semble "$bench" --c
 
 echo "== speed (tokio)" >&2
 tokio="$corpus/tokio/tokio/src"
-rm -rf "$work/speed"
+# Cold means an empty index and an empty embedding cache of its own, whatever the caller's cache holds.
+rm -rf "$work/speed" "$work/speed-cache"
+export SG_CACHE_DIR="$work/speed-cache"
 /usr/bin/time -v -o "$work/cold.time" env SG_INDEX_DIR="$work/speed" "$sg" index --json "$tokio" > "$work/cold.json"
 env SG_INDEX_DIR="$work/speed" "$sg" index --json "$tokio" > "$work/warm.json"
 python3 - "$bench/annotations" > "$work/queries.jsonl" <<'PY'
