@@ -348,7 +348,10 @@ fn ruby_heredocs_fit(text: &str) -> bool {
             .map_or(text.len(), |i| line_start + i);
         let line = &text[line_start..line_end];
         let mut state = 0;
-        for at in memchr::memmem::find_iter(line.as_bytes(), b"<<") {
+        // Every `<<`, overlapping ones included: in `$<<<'` the scanner reads `$<` and then a heredoc.
+        let bytes = line.as_bytes();
+        let starts = memchr::memchr_iter(b'<', bytes).filter(|&i| bytes.get(i + 1) == Some(&b'<'));
+        for at in starts {
             let rest = &text[line_start + at + 2..];
             let rest = rest.strip_prefix(['~', '-']).unwrap_or(rest);
             let mut chars = rest.chars();
@@ -473,6 +476,8 @@ mod tests {
             format!("x = <<{long}\nbody\n{long}\n"),
             format!("x = <<~{long}\n"),
             format!("<<~\"BASH\n{}\nBASH\n", "  it needs this line\n".repeat(20)),
+            // A heredoc right after `$<` (found by the chunker fuzz target): its unclosed quoted word runs on.
+            format!("x = $<<<'\n{}", "line of text\n".repeat(30)),
         ];
         for text in &cases {
             assert!(parse(Language::Ruby, text).is_none());
