@@ -18,9 +18,17 @@ local function with_query(prompt, run)
   end
 end
 
-vim.api.nvim_create_user_command('Sg', with_query('sg search: ', function(query, bang)
+local search = with_query('sg search: ', function(query, bang)
   require('sg').search(query, { quickfix = bang })
-end), { nargs = '*', bang = true, desc = 'sg: search the project (! fills the quickfix list)' })
+end)
+
+-- Without a query, the live Telescope picker opens with an empty prompt instead of asking first.
+vim.api.nvim_create_user_command('Sg', function(args)
+  if args.args == '' and not args.bang and require('sg').live_available() then
+    return require('sg').search('', {})
+  end
+  return search(args)
+end, { nargs = '*', bang = true, desc = 'sg: search the project (! fills the quickfix list)' })
 
 vim.api.nvim_create_user_command('SgSymbols', with_query('sg symbols: ', function(query, bang)
   require('sg').symbols(query, { quickfix = bang })

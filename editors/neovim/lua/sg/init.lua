@@ -1,6 +1,7 @@
 -- sg for Neovim (0.7+): finds and checks the sg executable, starts `sg lsp` once per project root,
 -- attaches it to the project's buffers, and searches with `sg/search` into a picker (Telescope when
--- installed, else vim.ui.select) or the quickfix list. Requests go to the sg client only.
+-- installed, searching again as the prompt changes; else vim.ui.select) or the quickfix list. Requests
+-- go to the sg client only.
 
 local server = require('sg.server')
 
@@ -21,6 +22,8 @@ local defaults = {
   limit = nil,
   -- 'telescope', 'select' (vim.ui.select) or nil (Telescope when installed, else vim.ui.select).
   picker = nil,
+  -- Milliseconds the live Telescope picker waits for each search before showing nothing.
+  live_timeout = 3000,
   -- Announce indexing phases with vim.notify.
   notify_progress = true,
   -- Open the quickfix window after :Sg!.
@@ -47,6 +50,14 @@ local function request(client, method, params, handler, bufnr)
     return client:request(method, params, handler, bufnr)
   end
   return client.request(method, params, handler, bufnr)
+end
+
+-- Waits for the answer: { err = ..., result = ... }, or nil and a reason on timeout.
+local function request_sync(client, method, params, timeout_ms, bufnr)
+  if new_methods then
+    return client:request_sync(method, params, timeout_ms, bufnr)
+  end
+  return client.request_sync(method, params, timeout_ms, bufnr)
 end
 
 local function buf_clients(bufnr)
@@ -351,6 +362,36 @@ function M.to_quickfix(title, items, open)
   end
 end
 
+-- A Telescope entry of an item; `value` is the item, opened with M.open.
+local function telescope_entry(it)
+  return {
+    value = it,
+    display = it.label,
+    ordinal = it.label,
+    filename = it.filename,
+    lnum = it.lnum,
+    col = it.col,
+    text = it.text,
+  }
+end
+
+-- Choosing an entry opens it with M.open, as vim.ui.select does. Telescope without the actions modules
+-- keeps its own action (which opens the entry's filename and lnum too).
+local function telescope_attach(prompt_bufnr)
+  local ok_actions, actions = pcall(require, 'telescope.actions')
+  local ok_state, state = pcall(require, 'telescope.actions.state')
+  if ok_actions and ok_state and actions.select_default and actions.select_default.replace then
+    actions.select_default:replace(function()
+      local entry = state.get_selected_entry()
+      actions.close(prompt_bufnr)
+      if entry and entry.value then
+        M.open(entry.value)
+      end
+    end)
+  end
+  return true
+end
+
 local function telescope_pick(title, items)
   local pickers = require('telescope.pickers')
   local finders = require('telescope.finders')
@@ -360,22 +401,27 @@ local function telescope_pick(title, items)
     prompt_title = title,
     finder = finders.new_table({
       results = items,
-      entry_maker = function(it)
-        return {
-          value = it,
-          display = it.label,
-          ordinal = it.label,
-          filename = it.filename,
-          lnum = it.lnum,
-          col = it.col,
-          text = it.text,
-        }
-      end,
+      entry_maker = telescope_entry,
     }),
     -- Keep sg's order: results found by meaning share no letters with the query.
     sorter = sorters.empty and sorters.empty() or conf.generic_sorter({}),
     previewer = conf.grep_previewer({}),
+    attach_mappings = telescope_attach,
   }):find()
+end
+
+local function use_telescope()
+  local which = M.config.picker
+  return which == 'telescope' or (which == nil and pcall(require, 'telescope.pickers'))
+end
+
+--- Whether :Sg opens the live Telescope picker: Telescope is used and has dynamic finders.
+function M.live_available()
+  if not use_telescope() then
+    return false
+  end
+  local ok, finders = pcall(require, 'telescope.finders')
+  return ok and type(finders) == 'table' and type(finders.new_dynamic) == 'function'
 end
 
 local QUICKFIX_ITEM = { label = '⇒ all results to the quickfix list', quickfix = true }
@@ -383,8 +429,7 @@ local QUICKFIX_ITEM = { label = '⇒ all results to the quickfix list', quickfix
 --- Shows `items` in a picker; choosing one opens it. vim.ui.select gets a last entry that sends every
 --- item to the quickfix list (titled `qf_title`, default `title`; Telescope has <C-q> for that).
 function M.pick(title, items, qf_title)
-  local which = M.config.picker
-  if which == 'telescope' or (which == nil and pcall(require, 'telescope.pickers')) then
+  if use_telescope() then
     return telescope_pick(title, items)
   end
   local choices = vim.list_extend({}, items)
@@ -414,12 +459,74 @@ local function get_client()
   return client
 end
 
+local function search_params(query, opts, context)
+  return {
+    query = query,
+    limit = opts.limit or M.config.limit,
+    mode = opts.mode,
+    paths = opts.paths,
+    languages = opts.languages,
+    kinds = opts.kinds,
+    context = context,
+  }
+end
+
+--- The items of a live search for `prompt`, best first: {} for an empty prompt, an error or a timeout.
+--- `context` and `bufnr` are those of the buffer the picker was opened from.
+function M.live_items(client, prompt, opts, context, bufnr)
+  if type(prompt) ~= 'string' or vim.trim(prompt) == '' then
+    return {}
+  end
+  local ok, answer = pcall(request_sync, client, 'sg/search', search_params(prompt, opts or {}, context),
+    M.config.live_timeout, bufnr)
+  if not ok or type(answer) ~= 'table' or answer.err or type(answer.result) ~= 'table' then
+    return {}
+  end
+  return M.items(answer.result.results)
+end
+
+-- The Telescope picker that searches again whenever the prompt changes, starting from `query`.
+local function telescope_live(client, query, opts)
+  local pickers = require('telescope.pickers')
+  local finders = require('telescope.finders')
+  local sorters = require('telescope.sorters')
+  local conf = require('telescope.config').values
+  -- The context of the buffer searched from: once the picker is open, its prompt is the current buffer.
+  local bufnr = vim.api.nvim_get_current_buf()
+  local context = M.context()
+  -- Keep sg's order: results found by meaning share no letters with the query.
+  local sorter
+  if sorters.highlighter_only then
+    sorter = sorters.highlighter_only({})
+  elseif sorters.empty then
+    sorter = sorters.empty()
+  else
+    sorter = conf.generic_sorter({})
+  end
+  pickers.new({ default_text = query ~= '' and query or nil }, {
+    prompt_title = 'sg search',
+    finder = finders.new_dynamic({
+      fn = function(prompt)
+        return M.live_items(client, prompt, opts, context, bufnr)
+      end,
+      entry_maker = telescope_entry,
+    }),
+    sorter = sorter,
+    previewer = conf.grep_previewer({}),
+    attach_mappings = telescope_attach,
+  }):find()
+  return true
+end
+
 --- Searches with `sg/search` and shows the results.
 --- `opts`: limit, mode, paths, languages, kinds (docs/protocol.md); quickfix = true to fill the quickfix
 --- list instead of a picker; on_result(err, result) called afterwards. Returns whether it was sent.
+--- With Telescope's dynamic finder (M.live_available()) the picker opens at once with `query` as its
+--- prompt (which may be empty) and searches again as it changes; on_result is then not called.
 function M.search(query, opts)
   opts = opts or {}
-  if not query or query == '' then
+  local live = not opts.quickfix and M.live_available()
+  if not live and (not query or query == '') then
     notify('usage: :Sg {query} (or :Sg! {query} for the quickfix list)', vim.log.levels.WARN)
     return false
   end
@@ -427,15 +534,10 @@ function M.search(query, opts)
   if not client then
     return false
   end
-  local params = {
-    query = query,
-    limit = opts.limit or M.config.limit,
-    mode = opts.mode,
-    paths = opts.paths,
-    languages = opts.languages,
-    kinds = opts.kinds,
-    context = M.context(),
-  }
+  if live then
+    return telescope_live(client, query or '', opts)
+  end
+  local params = search_params(query, opts, M.context())
   local function handler(err, result)
     if err then
       notify('search failed: ' .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
