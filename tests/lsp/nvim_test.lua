@@ -7,6 +7,9 @@
 --   default   require('sg').setup({}): sg found on PATH past a wrong `sg`, settings sent as an object,
 --             progress notified, a search by meaning (no word shared with the target)
 --   missing   no usable sg: an error naming the impostor and saying what to install, no client
+--   telescope a stand-in `telescope` (written by this file, not real Telescope): :Sg opens the live
+--             picker with the query as its prompt, its finder searches by meaning and by name, keeps
+--             sg's order, and choosing opens the right line; without new_dynamic the static picker
 --
 --   SG_BIN=target/debug/sg SG_TEST_ROOT=<fixture repo> SG_INDEX_DIR=<tmp> SG_TEST_CASE=explicit \
 --     nvim --headless -u NONE -i NONE -c "luafile tests/lsp/nvim_test.lua"
@@ -321,7 +324,235 @@ local function missing()
   log('ok: missing server reported')
 end
 
-local cases = { explicit = explicit, default = default, missing = missing }
+-- A stand-in for Telescope on the runtimepath: pickers.new(opts, spec):find() records the options
+-- merged as Telescope merges them, finders return their arguments, and the actions record what the
+-- plugin wires. Returns the stand-in's modules.
+local function telescope_standin()
+  local dir = vim.fn.tempname() .. '/telescope-standin'
+  local files = {
+    ['pickers.lua'] = {
+      'local M = { made = {} }',
+      'function M.new(opts, spec)',
+      '  local merged = {}',
+      '  for k, v in pairs(spec or {}) do merged[k] = v end',
+      '  for k, v in pairs(opts or {}) do merged[k] = v end',
+      '  return { find = function() table.insert(M.made, merged) end }',
+      'end',
+      'return M',
+    },
+    ['finders.lua'] = {
+      'local M = {}',
+      'function M.new_dynamic(t) return t end',
+      'function M.new_table(t) return t end',
+      'return M',
+    },
+    ['sorters.lua'] = {
+      'local M = {}',
+      "function M.highlighter_only() return { name = 'highlighter_only', scoring_function = function() return 1 end } end",
+      "function M.empty() return { name = 'empty', scoring_function = function() return 1 end } end",
+      'return M',
+    },
+    ['config.lua'] = {
+      'return { values = {',
+      "  grep_previewer = function() return { name = 'grep_previewer' } end,",
+      "  generic_sorter = function() return { name = 'generic_sorter' } end,",
+      '} }',
+    },
+    ['actions.lua'] = {
+      'local M = { closed = {} }',
+      'M.select_default = { replace = function(self, fn) self.replaced = fn end }',
+      'function M.close(bufnr) table.insert(M.closed, bufnr) end',
+      'return M',
+    },
+    ['actions/state.lua'] = {
+      'local M = {}',
+      'function M.get_selected_entry() return M.selected end',
+      'return M',
+    },
+  }
+  for name, lines in pairs(files) do
+    local path = dir .. '/lua/telescope/' .. name
+    vim.fn.mkdir(vim.fn.fnamemodify(path, ':h'), 'p')
+    vim.fn.writefile(lines, path)
+  end
+  vim.opt.runtimepath:prepend(dir)
+  return {
+    pickers = require('telescope.pickers'),
+    finders = require('telescope.finders'),
+    sorters = require('telescope.sorters'),
+    actions = require('telescope.actions'),
+    state = require('telescope.actions.state'),
+  }
+end
+
+local function telescope()
+  local sg = load_plugin()
+  local tele = telescope_standin()
+  sg.setup({ cmd = { bin, 'lsp' }, open_quickfix = false, notify_progress = false })
+  vim.cmd('edit ' .. vim.fn.fnameescape(root .. '/config/loader.py'))
+  local origin = vim.api.nvim_get_current_buf()
+  local client = wait_client(origin)
+  if not client then
+    return fail('the sg client did not attach and initialize')
+  end
+  if not wait_index(sg, function(f) return f.pendingFiles == 0 and f.pendingEmbeddings == 0 and f.embedded == f.chunks end) then
+    return fail('the index was not embedded in time')
+  end
+  log('index embedded')
+  if not sg.live_available() then
+    return fail('the stand-in with new_dynamic is not used live')
+  end
+
+  -- :Sg with a query opens the live picker at once, the query as its prompt.
+  local made = tele.pickers.made
+  vim.cmd('Sg flip a word backwards')
+  local spec = made[1]
+  if #made ~= 1 or spec.default_text ~= 'flip a word backwards' then
+    return fail('live picker: ' .. vim.inspect(made))
+  end
+  local finder = spec.finder
+  if type(finder.fn) ~= 'function' or type(finder.entry_maker) ~= 'function' or finder.results ~= nil then
+    return fail('not a dynamic finder: ' .. vim.inspect(finder))
+  end
+  if not spec.sorter or spec.sorter.name ~= 'highlighter_only' or not spec.previewer or spec.previewer.name ~= 'grep_previewer' then
+    return fail('sorter or previewer: ' .. vim.inspect({ spec.sorter, spec.previewer }))
+  end
+  log('ok: live picker opened with the query')
+
+  -- The finder runs while Telescope's prompt is the current buffer: a scratch buffer stands for it.
+  -- Each sg/search it sends is recorded.
+  local sent = {}
+  local request_sync = client.request_sync
+  client.request_sync = function(...)
+    local args = { ... }
+    for i, a in ipairs(args) do
+      if a == 'sg/search' then
+        table.insert(sent, args[i + 1])
+        break
+      end
+    end
+    return request_sync(...)
+  end
+  local function entries(prompt)
+    vim.api.nvim_set_current_buf(vim.api.nvim_create_buf(false, true))
+    local out = {}
+    for _, r in ipairs(finder.fn(prompt)) do
+      table.insert(out, finder.entry_maker(r))
+    end
+    vim.api.nvim_set_current_buf(origin)
+    return out
+  end
+
+  -- Typed by meaning: no word of the prompt is in text/reverse.go (nor in its path).
+  -- The entry's line is where sg's match starts; the match holds ReverseString's line (4).
+  local meaning = entries('flip a word backwards')
+  local best = meaning[1]
+  local target = best and (best.value.result.matchRange or best.value.result.range)
+  local want = target and target.start.line + 1
+  if not best or best.filename ~= root .. '/text/reverse.go' or best.value.result.symbol ~= 'ReverseString'
+    or best.lnum ~= want or want > 4 or target['end'].line < 3 or best.col ~= 1
+    or not best.display:find('^ReverseString  text/reverse.go:' .. want .. '  ') or best.ordinal ~= best.display
+    or not best.text:find('^ReverseString %[function%]: ') then
+    return fail('live results by meaning: ' .. vim.inspect(meaning))
+  end
+  -- The search carries the context of the buffer :Sg was run from, not the prompt's.
+  local params = sent[#sent]
+  if #sent ~= 1 or params.query ~= 'flip a word backwards' or params.context.currentUri ~= vim.uri_from_bufnr(origin) then
+    return fail('live search request: ' .. vim.inspect(sent))
+  end
+  log('ok: live search by meaning')
+
+  -- Typed as a name: the definition first, then the others, in sg's order.
+  local named = entries('parse_config_file')
+  if not named[1] or named[1].filename ~= root .. '/config/loader.py' or named[1].lnum ~= 9
+    or not named[1].text:find('^parse_config_file %[function%]: ') or #named < 2 then
+    return fail('live results by name: ' .. vim.inspect(named))
+  end
+  -- Telescope's entry manager orders by score; equal scores keep the finder's order.
+  for i, e in ipairs(named) do
+    if spec.sorter.scoring_function(spec.sorter, 'parse_config_file', e.ordinal, e) ~= spec.sorter.scoring_function(spec.sorter, 'parse_config_file', named[1].ordinal, named[1]) then
+      return fail('the sorter scores entry ' .. i .. ' differently: sg\'s order would change')
+    end
+  end
+  if #entries('') ~= 0 or #entries('   ') ~= 0 or #sent ~= 2 then
+    return fail('an empty prompt gave results or was sent')
+  end
+  client.request_sync = request_sync
+  -- A search the server refuses shows nothing (the same search in a valid mode finds the function).
+  if #sg.live_items(client, 'parse_config_file', { mode = 'fuzzy' }, vim.empty_dict(), origin) ~= 0
+    or #sg.live_items(client, 'parse_config_file', { mode = 'lexical' }, vim.empty_dict(), origin) == 0 then
+    return fail('a refused live search')
+  end
+  log('ok: live search by name, sg order kept')
+
+  -- Choosing an entry: the action the picker wires closes it and opens the entry's line.
+  local prompt_bufnr = vim.api.nvim_create_buf(false, true)
+  if spec.attach_mappings(prompt_bufnr, function() end) ~= true or type(tele.actions.select_default.replaced) ~= 'function' then
+    return fail('the picker does not wire its select action')
+  end
+  tele.state.selected = best
+  tele.actions.select_default.replaced(prompt_bufnr)
+  if tele.actions.closed[1] ~= prompt_bufnr then
+    return fail('the picker was not closed')
+  end
+  if vim.api.nvim_buf_get_name(0) ~= root .. '/text/reverse.go' or vim.api.nvim_win_get_cursor(0)[1] ~= want then
+    return fail(string.format('choosing opened %s:%d', vim.api.nvim_buf_get_name(0), vim.api.nvim_win_get_cursor(0)[1]))
+  end
+  log('ok: choosing a live result opens it')
+
+  -- :Sg without a query opens the live picker with an empty prompt; :Sg! still fills the quickfix list.
+  vim.cmd('Sg')
+  if #made ~= 2 or (made[2].default_text or '') ~= '' or type(made[2].finder.fn) ~= 'function' then
+    return fail(':Sg without a query: ' .. vim.inspect(made[2]))
+  end
+  vim.fn.setqflist({}, 'r')
+  vim.cmd('Sg! parse_config_file')
+  vim.wait(10000, function() return #vim.fn.getqflist() > 0 end, 10)
+  local qf = vim.fn.getqflist()
+  if not qf[1] or qf[1].lnum ~= 9 or #made ~= 2 then
+    return fail(':Sg! with Telescope: ' .. vim.inspect(qf))
+  end
+  log('ok: empty live picker, quickfix unchanged')
+
+  -- Without highlighter_only the live picker keeps sg's order with the empty sorter.
+  local highlighter_only = tele.sorters.highlighter_only
+  tele.sorters.highlighter_only = nil
+  vim.cmd('Sg parse_config')
+  tele.sorters.highlighter_only = highlighter_only
+  if #made ~= 3 or made[3].sorter.name ~= 'empty' then
+    return fail('sorter without highlighter_only: ' .. vim.inspect(made[3]))
+  end
+
+  -- An older Telescope without new_dynamic: :Sg searches once into the static picker.
+  tele.finders.new_dynamic = nil
+  if sg.live_available() then
+    return fail('live without new_dynamic')
+  end
+  vim.cmd('Sg parse_config_file')
+  vim.wait(10000, function() return #made == 4 end, 10)
+  spec = made[4]
+  if not spec or spec.finder.fn ~= nil or type(spec.finder.results) ~= 'table' or spec.default_text ~= nil
+    or not spec.prompt_title:find('^sg: parse_config_file') then
+    return fail('static picker: ' .. vim.inspect(spec))
+  end
+  local first = spec.finder.entry_maker(spec.finder.results[1])
+  if first.filename ~= root .. '/config/loader.py' or first.lnum ~= 9 or spec.sorter.name ~= 'empty'
+    or spec.previewer.name ~= 'grep_previewer' then
+    return fail('static picker entry: ' .. vim.inspect(first))
+  end
+  -- :Sg without a query asks for one first, as before.
+  local asked
+  local input = vim.ui.input
+  vim.ui.input = function(o) asked = o.prompt end
+  vim.cmd('Sg')
+  vim.ui.input = input
+  if asked ~= 'sg search: ' or #made ~= 4 then
+    return fail(':Sg without a query and without new_dynamic: ' .. tostring(asked))
+  end
+  log('ok: static picker without new_dynamic')
+end
+
+local cases = { explicit = explicit, default = default, missing = missing, telescope = telescope }
 local ok, err = xpcall(function()
   assert(cases[case], 'unknown SG_TEST_CASE ' .. case)()
 end, debug.traceback)

@@ -89,3 +89,17 @@ def test_neovim_says_what_to_install_when_sg_is_missing_or_wrong(repo, index_bas
         PATH=path, HOME=str(home), CARGO_HOME=str(home / ".cargo"), SG_TEST_IMPOSTOR=str(impostor),
     )
     assert "ok: missing server reported" in out, out
+
+
+def test_neovim_telescope_picker_searches_live_with_a_stand_in(repo, index_base):
+    # A stand-in `telescope` written by nvim_test.lua, not real Telescope (not installed here).
+    out = run_nvim("telescope", repo, index_base)
+    for check in [
+        "live picker opened with the query",
+        "live search by meaning",
+        "live search by name, sg order kept",
+        "choosing a live result opens it",
+        "empty live picker, quickfix unchanged",
+        "static picker without new_dynamic",
+    ]:
+        assert f"ok: {check}" in out, out
