@@ -29,7 +29,6 @@ import {
 import {
   SEARCH_METHOD,
   SearchContextParams,
-  SearchMode,
   SearchParams,
   SearchResult,
   SearchResultItem,
@@ -326,15 +325,9 @@ async function reindex(): Promise<void> {
   await refreshStatus();
 }
 
-/** Input of the `sg_search` language-model tool (its schema is in package.json). */
-interface ToolInput {
-  query: string;
-  limit?: number;
-  mode?: SearchMode;
-  paths?: string[];
-  languages?: string[];
-  kinds?: string[];
-}
+/** Input of the `sg_search` language-model tool (its schema is in package.json): `sg/search`'s parameters
+ * without the editor context, which the extension adds. */
+type ToolInput = Omit<SearchParams, 'context'>;
 
 /** `sg mcp --help` of each executable (path and version), run once. */
 const mcpChecks = new Map<string, Promise<string | undefined>>();
