@@ -35,6 +35,11 @@ enum Command {
     Search(SearchArgs),
     /// Show what an index holds.
     Status(StatusArgs),
+    /// Where a name is defined: its definitions with their code (e.g. `sg def Server::handle`).
+    Def(DefArgs),
+    /// Where a name is used: calls, type uses, imports and other mentions, each with the definition it
+    /// sits in (e.g. `sg refs parse_config --kind call` for its callers).
+    Refs(RefsArgs),
     /// Evaluate search quality on a query spec.
     Eval(crate::eval::EvalArgs),
     /// Run the language server on stdin/stdout.
@@ -136,6 +141,58 @@ struct StatusArgs {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+struct DefArgs {
+    /// The name, plain (`parse_config`) or qualified (`Server::handle`, `config.parse`).
+    name: String,
+    #[command(flatten)]
+    root: RootArgs,
+    /// Most definitions shown.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    limit: usize,
+    /// Token budget for the code of the definitions (JSON only).
+    #[arg(long, default_value_t = 2000)]
+    max_tokens: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Do not bring the index up to date first.
+    #[arg(long)]
+    no_update: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct RefsArgs {
+    /// The name, plain (`parse_config`) or qualified (`Server::handle`, `config.parse`).
+    name: String,
+    #[command(flatten)]
+    root: RootArgs,
+    /// Rank uses nearest this file first (same file, same folder, imports).
+    #[arg(long, value_name = "FILE")]
+    near: Option<String>,
+    /// Only this kind of use (repeatable): call, type, import, use.
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_ref_kind)]
+    kinds: Vec<crate::graph::RefKind>,
+    /// Most uses shown.
+    #[arg(short = 'n', long, default_value_t = 200)]
+    limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+    /// Do not bring the index up to date first.
+    #[arg(long)]
+    no_update: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn parse_ref_kind(s: &str) -> Result<crate::graph::RefKind, String> {
+    crate::graph::RefKind::from_name(s)
+        .ok_or_else(|| format!("unknown kind of use {s:?} (expected call, type, import or use)"))
+}
+
 fn parse_mode(s: &str) -> Result<Mode, String> {
     Mode::from_name(s)
         .ok_or_else(|| format!("unknown mode {s:?} (expected hybrid, lexical or semantic)"))
@@ -175,6 +232,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Index(a) => cmd_index(a),
         Command::Search(a) => cmd_search(a),
         Command::Status(a) => cmd_status(a),
+        Command::Def(a) => cmd_def(a),
+        Command::Refs(a) => cmd_refs(a),
         Command::Eval(a) => crate::eval::run(a),
         #[cfg(feature = "lsp")]
         Command::Lsp(a) => crate::lsp::run(a),
@@ -440,6 +499,84 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
         }
     }
     Ok(if r.hits.is_empty() { 1 } else { 0 })
+}
+
+/// Opens a workspace for a structural command (no model: names need none) and brings it up to date.
+fn open_for_names(root: &RootArgs, common: &CommonArgs, update: bool) -> Result<Workspace> {
+    let found = common.resolve_root(root.given())?;
+    let mut common = common.clone();
+    common.no_embed = true;
+    let ws = common.open(&found.root)?;
+    if let Some(note) = prepare_for_search(&ws, &common, update)? {
+        eprintln!("note: {note}");
+    }
+    Ok(ws)
+}
+
+fn cmd_def(a: DefArgs) -> Result<i32> {
+    let ws = open_for_names(&a.root, &a.common, !a.no_update)?;
+    let defs = crate::agent::definitions(&ws, &a.name, a.limit.max(1), a.max_tokens)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let v = serde_json::json!({ "name": a.name, "definitions": defs });
+        writeln!(out, "{v}")?;
+    } else {
+        for d in &defs {
+            let name = match &d.container {
+                Some(c) => format!("{c}::{}", d.symbol.as_deref().unwrap_or("")),
+                None => d.symbol.clone().unwrap_or_default(),
+            };
+            writeln!(
+                out,
+                "{}:{}-{}  {} {}",
+                terminal_safe(&d.path),
+                d.start_line,
+                d.end_line,
+                d.kind,
+                terminal_safe(&name)
+            )?;
+        }
+    }
+    Ok(if defs.is_empty() { 1 } else { 0 })
+}
+
+fn cmd_refs(a: RefsArgs) -> Result<i32> {
+    let ws = open_for_names(&a.root, &a.common, !a.no_update)?;
+    let q = crate::agent::references::RefQuery {
+        name: a.name.clone(),
+        near: a.near.clone(),
+        kinds: a.kinds.clone(),
+        limit: a.limit,
+    };
+    let r = crate::agent::references::references(&ws, &q)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        writeln!(out, "{}", serde_json::to_string(&r)?)?;
+    } else {
+        for u in &r.references {
+            let within = u
+                .enclosing
+                .as_ref()
+                .map(|e| format!("  (in {} {})", e.kind, terminal_safe(&e.symbol)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{}:{}:{}  {:<6} {}{within}",
+                terminal_safe(&u.path),
+                u.line,
+                u.column,
+                u.kind,
+                terminal_safe(&u.text)
+            )?;
+        }
+        if r.total > r.references.len() {
+            eprintln!(
+                "note: {} more uses not shown (--limit)",
+                r.total - r.references.len()
+            );
+        }
+    }
+    Ok(if r.references.is_empty() { 1 } else { 0 })
 }
 
 fn cmd_status(a: StatusArgs) -> Result<i32> {

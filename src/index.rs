@@ -16,6 +16,7 @@ use crate::ann::{AnnIndex, AnnStatus, BuildReport};
 use crate::chunk::{self, Analysis, Chunk, Pack};
 use crate::config::IndexConfig;
 use crate::embed::Embedder;
+use crate::graph::{RefTable, Reference};
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::imports::ImportGraph;
 use crate::index_dir::{self, IndexDirError, Part};
@@ -163,6 +164,7 @@ struct PreparedFile {
     /// The units, each with its pack's embedding hash and (on a pack's first member) the pack's text.
     chunks: Vec<(Chunk, ContentHash, Option<String>)>,
     symbols: Vec<SymbolRecord>,
+    references: Vec<Reference>,
 }
 
 /// The text embedded for a chunk: its enclosing symbols give methods their class context.
@@ -239,6 +241,8 @@ pub struct Workspace {
     /// spaces on one scale through each space's score distribution over the whole workspace).
     fast_vectors: RwLock<Arc<VectorSet>>,
     symbols: RwLock<Option<Arc<SymbolTable>>>,
+    /// Which files use which name (loaded on first use, then kept up to date by writes).
+    refs: RwLock<Option<Arc<RefTable>>>,
     imports: Mutex<Option<ImportGraph>>,
     /// The approximate tier, opened once the workspace passes the threshold.
     ann: Mutex<Option<Arc<AnnIndex>>>,
@@ -435,6 +439,7 @@ impl Workspace {
             fast: opts.fast_embedder,
             fast_vectors: RwLock::new(Arc::new(VectorSet::default())),
             symbols: RwLock::new(None),
+            refs: RwLock::new(None),
             imports: Mutex::new(None),
             ann: Mutex::new(None),
             ann_job: Mutex::new(None),
@@ -654,6 +659,7 @@ impl Workspace {
         self.lexical.reload()?;
         self.load_vectors()?;
         *self.symbols.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.refs.write().unwrap_or_else(|e| e.into_inner()) = None;
         *self.imports.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
     }
@@ -942,7 +948,8 @@ impl Workspace {
             .unwrap_or_else(|e| e.into_inner())
             .chunk
             .clone();
-        let analysis = chunk::analyze(language, text, &chunk_cfg);
+        let mut analysis = chunk::analyze(language, text, &chunk_cfg);
+        let references = std::mem::take(&mut analysis.references);
         // Each unit's main-model text is its pack's: the pack's hash on every member, its text on the first.
         let mut embed: Vec<(ContentHash, Option<String>)> =
             vec![(ContentHash([0; 16]), None); analysis.chunks.len()];
@@ -980,6 +987,7 @@ impl Workspace {
             language,
             chunks,
             symbols,
+            references,
         }
     }
 
@@ -999,12 +1007,14 @@ impl Workspace {
         let mut dropped = Vec::new();
         let mut docs: Vec<(ChunkId, ChunkRecord, String)> = Vec::new();
         let mut sym_updates: Vec<(FileId, String, Option<Vec<SymbolRecord>>)> = Vec::new();
+        let mut ref_updates: Vec<(FileId, Option<Vec<Reference>>)> = Vec::new();
         for rel in removed {
             if let Some(id) = self.store.file_id(&txn, rel)? {
                 dropped.extend(self.store.remove_file_record(&mut txn, id)?);
                 w.delete_file(id.0);
                 stats.files_removed += 1;
                 sym_updates.push((id, rel.clone(), None));
+                ref_updates.push((id, None));
             }
         }
         for pf in files {
@@ -1046,6 +1056,8 @@ impl Workspace {
             new_chunks.extend_from_slice(&ids);
             self.store.put_symbols(&mut txn, fid, &pf.symbols)?;
             sym_updates.push((fid, pf.rel.clone(), Some(pf.symbols)));
+            self.store.put_refs(&mut txn, fid, &pf.references)?;
+            ref_updates.push((fid, Some(pf.references)));
             let rec = FileRecord {
                 path: pf.rel,
                 mtime_ns: pf.mtime_ns,
@@ -1067,6 +1079,20 @@ impl Workspace {
         self.store.remove_chunks(&mut txn, &dropped)?;
         self.store.set_lexical_dirty(&mut txn, false)?;
         self.store.commit(txn)?;
+        if let Some(table) = self
+            .refs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let t = Arc::make_mut(table);
+            for (fid, refs) in ref_updates {
+                match refs {
+                    Some(r) => t.set_file(fid, &r),
+                    None => t.remove_file(fid),
+                }
+            }
+        }
         let sym_updates_paths: Vec<(FileId, String, bool)> = sym_updates
             .iter()
             .map(|(f, p, s)| (*f, p.clone(), s.is_some()))
@@ -1578,6 +1604,30 @@ impl Workspace {
             g.set_file(path, lang, &text.join("\n"));
         }
         Ok(g)
+    }
+
+    /// Which files use which name (loaded from the store on first use, then kept up to date by writes).
+    pub fn ref_table(&self) -> Result<Arc<RefTable>> {
+        if let Some(t) = self.refs.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return Ok(t.clone());
+        }
+        let mut guard = self.refs.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = guard.as_ref() {
+            return Ok(t.clone());
+        }
+        let txn = self.store.read_txn()?;
+        let mut table = RefTable::default();
+        self.store
+            .for_each_refs(&txn, |fid, refs| table.set_file(fid, &refs))?;
+        let table = Arc::new(table);
+        *guard = Some(table.clone());
+        Ok(table)
+    }
+
+    /// The references of one indexed file, in file order.
+    pub fn references_of(&self, file: FileId) -> Result<Vec<Reference>> {
+        let txn = self.store.read_txn()?;
+        Ok(self.store.refs_of(&txn, file)?)
     }
 
     /// The symbol table (loaded from the store on first use, then kept up to date by writes).

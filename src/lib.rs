@@ -13,6 +13,7 @@ pub mod config;
 pub mod confine;
 pub mod embed;
 pub mod eval;
+pub mod graph;
 pub mod ids;
 pub mod imports;
 pub mod index;

@@ -13,15 +13,17 @@ use heed::types::{Bytes, Str, U32};
 use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, MdbError, RoTxn, RwTxn};
 
 use crate::chunk::ChunkKind;
+use crate::graph::{RefKind, Reference};
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::syntax::Language;
 
 /// Version of the on-disk layout; a different value in an existing index means it is rebuilt.
 /// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32); version 4 makes every
 /// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member);
-/// version 5 cuts every container with members into its header and members. (A change of what chunking
-/// yields changes this number, so that indexes are rebuilt with the new units.)
-pub const SCHEMA_VERSION: u32 = 5;
+/// version 5 cuts every container with members into its header and members; version 6 keeps every file's
+/// references (the code graph). (A change of what chunking yields changes this number, so that indexes are
+/// rebuilt with the new units.)
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
 const SEAL: usize = 4;
@@ -198,16 +200,67 @@ pub struct SymbolRecord {
     pub end_line: u32,
 }
 
-/// Runs every record decoder on `bytes` (file, chunk, symbols), in that order, and says which
-/// accepted them. For the property tests and fuzz targets: a decoder must answer `None` to bad bytes,
-/// never panic, and never allocate more than the bytes can hold.
+/// Runs every record decoder on `bytes` (file, chunk, symbols, references), in that order, and says
+/// which accepted them. For the property tests and fuzz targets: a decoder must answer `None` to bad
+/// bytes, never panic, and never allocate more than the bytes can hold.
 #[doc(hidden)]
-pub fn decode_any(bytes: &[u8]) -> [bool; 3] {
+pub fn decode_any(bytes: &[u8]) -> [bool; 4] {
     [
         FileRecord::decode(bytes).is_some(),
         ChunkRecord::decode(bytes).is_some(),
         decode_symbols(bytes).is_some(),
+        decode_refs(bytes).is_some(),
     ]
+}
+
+/// The fewest bytes one encoded reference takes (name index, line, column, kind).
+const REF_BYTES: usize = 3 * 4 + 1;
+
+/// Encodes a file's references: its distinct names once, then each reference as (name index, line,
+/// column, kind).
+fn encode_refs(refs: &[Reference]) -> Vec<u8> {
+    let mut names: Vec<&str> = refs.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut e = Enc(Vec::with_capacity(
+        8 + 8 * names.len() + REF_BYTES * refs.len(),
+    ));
+    e.u32(names.len() as u32);
+    for n in &names {
+        e.str(n);
+    }
+    e.u32(refs.len() as u32);
+    for r in refs {
+        let i = names.binary_search(&r.name.as_str()).unwrap_or(0);
+        e.u32(i as u32).u32(r.line).u32(r.column);
+        e.0.push(r.kind.code());
+    }
+    e.sealed()
+}
+
+fn decode_refs(b: &[u8]) -> Option<Vec<Reference>> {
+    let mut d = Dec(unseal(b)?);
+    let n = d.u32()? as usize;
+    // A damaged count must not reserve more than the bytes left could hold.
+    let mut names = Vec::with_capacity(n.min(d.0.len() / 4));
+    for _ in 0..n {
+        names.push(d.str()?);
+    }
+    let n = d.u32()? as usize;
+    let mut out = Vec::with_capacity(n.min(d.0.len() / REF_BYTES));
+    for _ in 0..n {
+        let name = *names.get(d.u32()? as usize)?;
+        let line = d.u32()?;
+        let column = d.u32()?;
+        let kind = RefKind::from_code(*d.take(1)?.first()?)?;
+        out.push(Reference {
+            name: name.to_owned(),
+            line,
+            column,
+            kind,
+        });
+    }
+    d.0.is_empty().then_some(out)
 }
 
 /// The fewest bytes one encoded symbol takes (three empty strings and two lines).
@@ -465,6 +518,7 @@ struct Verifier {
     files: Vec<(u32, FileRecord)>,
     chunk_files: std::collections::HashMap<u32, u32>,
     symbols: Vec<u32>,
+    refs: Vec<u32>,
     error: Option<StoreError>,
 }
 
@@ -508,6 +562,13 @@ impl Verifier {
                 }
                 self.symbols.push(id);
             }
+            b"refs" => {
+                let id = id_key(k, "refs")?;
+                if !is_sealed(v) || decode_refs(v).is_none() {
+                    return Err(StoreError::Corrupt("refs"));
+                }
+                self.refs.push(id);
+            }
             _ => return Err(StoreError::Corrupt("the list of databases")),
         }
         Ok(())
@@ -545,6 +606,9 @@ impl Verifier {
         if self.symbols.iter().any(|&s| u64::from(s) >= next_file) {
             return Err(StoreError::Corrupt("symbols"));
         }
+        if self.refs.iter().any(|&s| u64::from(s) >= next_file) {
+            return Err(StoreError::Corrupt("refs"));
+        }
         Ok(self.chunk_files.len() as u64)
     }
 }
@@ -558,12 +622,14 @@ pub struct Store {
     files: Database<'static, Id32, Bytes>,
     chunks: Database<'static, Id32, Bytes>,
     symbols: Database<'static, Id32, Bytes>,
+    refs: Database<'static, Id32, Bytes>,
 }
 
 /// The databases of a [`Store`], created together.
 type StoreDbs<'a> = (
     Database<'a, Str, Bytes>,
     Database<'a, Bytes, Id32>,
+    Database<'a, Id32, Bytes>,
     Database<'a, Id32, Bytes>,
     Database<'a, Id32, Bytes>,
     Database<'a, Id32, Bytes>,
@@ -587,6 +653,7 @@ impl Store {
                             dbo.create_database(wtxn, Some("files"))?,
                             dbo.create_database(wtxn, Some("chunks"))?,
                             dbo.create_database(wtxn, Some("symbols"))?,
+                            dbo.create_database(wtxn, Some("refs"))?,
                         )))
                     },
                 )?
@@ -604,6 +671,7 @@ impl Store {
                                 dbo.open_database(rtxn, Some("files")).ok()??,
                                 dbo.open_database(rtxn, Some("chunks")).ok()??,
                                 dbo.open_database(rtxn, Some("symbols")).ok()??,
+                                dbo.open_database(rtxn, Some("refs")).ok()??,
                             ))
                         })();
                         Ok(CommitOrAbort::Commit(dbs))
@@ -618,7 +686,7 @@ impl Store {
                 })?
             }
         };
-        let (meta, paths, files, chunks, symbols) = dbs;
+        let (meta, paths, files, chunks, symbols, refs) = dbs;
         let store = Store {
             env,
             dir: dir.to_path_buf(),
@@ -627,6 +695,7 @@ impl Store {
             files,
             chunks,
             symbols,
+            refs,
         };
         if access == Access::ReadOnly {
             let rtxn = store.env.read_txn()?;
@@ -691,6 +760,7 @@ impl Store {
                     (b"files", self.files.remap_types::<Bytes, Bytes>()),
                     (b"chunks", self.chunks.remap_types::<Bytes, Bytes>()),
                     (b"symbols", self.symbols.remap_types::<Bytes, Bytes>()),
+                    (b"refs", self.refs.remap_types::<Bytes, Bytes>()),
                 ];
                 for (name, db) in dbs {
                     for item in db.iter(&txn)? {
@@ -740,6 +810,7 @@ impl Store {
         self.files.clear(txn)?;
         self.chunks.clear(txn)?;
         self.symbols.clear(txn)?;
+        self.refs.clear(txn)?;
         Ok(())
     }
 
@@ -798,6 +869,7 @@ impl Store {
         };
         self.files.delete(txn, &id.0)?;
         self.symbols.delete(txn, &id.0)?;
+        self.refs.delete(txn, &id.0)?;
         self.paths.delete(txn, &path_key(&rec.path))?;
         Ok(rec.chunks)
     }
@@ -894,6 +966,36 @@ impl Store {
             f(
                 FileId(id),
                 decode_symbols(b).ok_or(StoreError::Corrupt("symbols"))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes the references of one file.
+    pub fn put_refs(&self, txn: &mut RwTxn, file: FileId, refs: &[Reference]) -> Result<()> {
+        self.refs.put(txn, &file.0, &encode_refs(refs))?;
+        Ok(())
+    }
+
+    /// The references of one file.
+    pub fn refs_of(&self, txn: &RoTxn, file: FileId) -> Result<Vec<Reference>> {
+        match self.refs.get(txn, &file.0)? {
+            Some(b) => decode_refs(b).ok_or(StoreError::Corrupt("refs")),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Calls `f` with every file's references.
+    pub fn for_each_refs(
+        &self,
+        txn: &RoTxn,
+        mut f: impl FnMut(FileId, Vec<Reference>),
+    ) -> Result<()> {
+        for item in self.refs.iter(txn)? {
+            let (id, b) = item?;
+            f(
+                FileId(id),
+                decode_refs(b).ok_or(StoreError::Corrupt("refs"))?,
             );
         }
         Ok(())

@@ -181,6 +181,11 @@ impl SymbolTable {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The definitions of the file `file`, in the order chunking found them.
+    pub fn entries_of(&self, file: FileId) -> &[SymbolEntry] {
+        self.by_file.get(&file).map_or(&[], Vec::as_slice)
+    }
+
     /// Every definition with its file's path, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &SymbolEntry)> + '_ {
         self.by_file.iter().flat_map(move |(f, entries)| {

@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod lookup;
 pub mod outline;
+pub mod references;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -265,6 +265,9 @@ pub struct Analysis {
     /// How the units are grouped for the main model, covering every unit once, in order (one pack per
     /// unit when packing is off).
     pub packs: Vec<Pack>,
+    /// Every use of a name in the file, in file order (empty without a syntax tree): the code graph's
+    /// edges out of this file.
+    pub references: Vec<crate::graph::Reference>,
 }
 
 impl Analysis {
@@ -291,11 +294,16 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
         groups: Vec::new(),
     };
     let mut symbols = Vec::new();
+    let mut references = Vec::new();
     if lang == Language::Markdown {
         symbols = markdown(&mut cx);
     } else if lang.has_grammar() && !src.looks_minified() {
         match syntax::parse(lang, text) {
-            Some(tree) => symbols = code(&mut cx, lang, tree.root_node()),
+            Some(tree) => {
+                symbols = code(&mut cx, lang, tree.root_node());
+                references =
+                    crate::graph::extract::references(lang, tree.root_node(), text, &symbols);
+            }
             None => cx.windows_chunk(0, text.len(), 0, None, ChunkKind::Window, ""),
         }
     } else {
@@ -308,6 +316,7 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
         chunks,
         symbols,
         packs,
+        references,
     }
 }
 

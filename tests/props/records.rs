@@ -102,7 +102,7 @@ fn a_damaged_chunk_count_does_not_reserve_memory_for_it() {
         Field::U32(u32::MAX),
     ]);
     let (accepted, largest) = largest_allocation(|| sg::store::decode_any(&bytes));
-    assert_eq!(accepted, [false, false, false]);
+    assert_eq!(accepted, [false; 4]);
     assert!(
         largest <= allowance(bytes.len()),
         "allocated {largest} bytes"
