@@ -117,10 +117,13 @@ struct SearchArgs {
     /// Only this kind of chunk (repeatable), e.g. function, class.
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
     kinds: Vec<ChunkKind>,
+    /// What the query asks for: auto (guessed from its words), search, symbol, definition or references.
+    #[arg(long, default_value = "auto", value_parser = parse_intent)]
+    intent: IntentArg,
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Read JSONL queries (`{"query", "limit"?, "mode"?}`) from FILE or `-` and write one JSON result per line.
+    /// Read JSONL queries (`{"query", "limit"?, "mode"?, "intent"?}`) from FILE or `-` and write one JSON result per line.
     #[arg(long, value_name = "FILE")]
     batch: Option<String>,
     /// Do not bring the index up to date before searching.
@@ -172,7 +175,7 @@ struct RefsArgs {
     /// Rank uses nearest this file first (same file, same folder, imports).
     #[arg(long, value_name = "FILE")]
     near: Option<String>,
-    /// Only this kind of use (repeatable): call, type, import, use.
+    /// Only this kind of use (repeatable): call, type, import, use, field.
     #[arg(long = "kind", value_name = "KIND", value_parser = parse_ref_kind)]
     kinds: Vec<crate::graph::RefKind>,
     /// Most uses shown.
@@ -189,8 +192,17 @@ struct RefsArgs {
 }
 
 fn parse_ref_kind(s: &str) -> Result<crate::graph::RefKind, String> {
-    crate::graph::RefKind::from_name(s)
-        .ok_or_else(|| format!("unknown kind of use {s:?} (expected call, type, import or use)"))
+    crate::graph::RefKind::from_name(s).ok_or_else(|| {
+        format!("unknown kind of use {s:?} (expected call, type, import, use or field)")
+    })
+}
+
+/// An intent given on the command line (`None`: guess it).
+#[derive(Clone, Copy, Debug)]
+struct IntentArg(Option<crate::intent::Intent>);
+
+fn parse_intent(s: &str) -> Result<IntentArg, String> {
+    crate::intent::Intent::parse(Some(s)).map(IntentArg)
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -211,6 +223,7 @@ struct BatchQuery {
     query: String,
     limit: Option<usize>,
     mode: Option<String>,
+    intent: Option<String>,
 }
 
 impl Cli {
@@ -478,21 +491,36 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
             if let Some(m) = q.mode {
                 req.mode = parse_mode(&m).map_err(anyhow::Error::msg)?;
             }
-            let r = ws.search(&req, &rank)?;
+            let intent = match q.intent.as_deref() {
+                Some(i) => crate::intent::Intent::parse(Some(i)).map_err(anyhow::Error::msg)?,
+                None => a.intent.0,
+            };
+            let routed = crate::agent::route::search(&ws, &req, intent, |r| ws.search(r, &rank))?;
+            let r = routed.response;
             any |= !r.hits.is_empty();
-            writeln!(out, "{}", to_json(&req.query, &r))?;
+            writeln!(out, "{}", to_json(&req.query, &r, Some(&routed.route)))?;
         }
         return Ok(if any { 0 } else { 1 });
     }
     let mut req = base;
     req.query = a.query.clone().unwrap_or_default();
-    let mut r = ws.search(&req, &rank)?;
+    let routed = crate::agent::route::search(&ws, &req, a.intent.0, |r| ws.search(r, &rank))?;
+    let mut r = routed.response;
     if let Some(n) = pending_note {
         r.note = Some(r.note.map(|x| format!("{x}; {n}")).unwrap_or(n));
     }
     if a.json {
-        writeln!(std::io::stdout().lock(), "{}", to_json(&req.query, &r))?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            to_json(&req.query, &r, Some(&routed.route))
+        )?;
     } else {
+        if let (intent, Some(name)) = (routed.route.intent, &routed.route.name)
+            && intent != crate::intent::Intent::Search
+        {
+            eprintln!("answered as: {} of {}", intent.name(), terminal_safe(name));
+        }
         print_human(&r, use_color(std::io::stdout().is_terminal()))?;
         if let Some(note) = &r.note {
             eprintln!("note: {note}");

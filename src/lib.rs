@@ -18,6 +18,7 @@ pub mod ids;
 pub mod imports;
 pub mod index;
 pub mod index_dir;
+pub mod intent;
 pub mod lexical;
 pub mod live;
 pub mod lmdb_file;

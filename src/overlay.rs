@@ -196,6 +196,7 @@ impl Overlay {
                 }
             }
         }
+        let uses = ws.ref_table()?;
         let mut info: HashMap<ChunkId, CandidateInfo<'_>> = HashMap::new();
         for (id, (hit, rec)) in &kept {
             if snap.ids.contains_key(id) {
@@ -211,6 +212,10 @@ impl Overlay {
                     language: rec.language,
                     start_line: rec.start_line,
                     end_line: rec.end_line,
+                    used_by: rec
+                        .symbol
+                        .as_deref()
+                        .map_or(0, |n| uses.file_count(n) as u32),
                 },
             );
         }
@@ -230,6 +235,7 @@ impl Overlay {
                     language: f.language,
                     start_line: c.start_line,
                     end_line: c.end_line,
+                    used_by: c.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
                 },
             );
         }

@@ -536,6 +536,7 @@ impl Workspace {
             records.insert(*id, rec);
         }
         drop(txn);
+        let uses = self.ref_table()?;
         let info: HashMap<ChunkId, CandidateInfo<'_>> = records
             .iter()
             .map(|(id, r)| {
@@ -549,6 +550,7 @@ impl Workspace {
                         language: r.language,
                         start_line: r.start_line,
                         end_line: r.end_line,
+                        used_by: r.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
                     },
                 )
             })

@@ -130,6 +130,12 @@ pub struct RankConfig {
     /// Multiplier for declaration files (`.pyi` stubs, `.d.ts`): they repeat the signatures of the code that
     /// answers.
     pub declaration_penalty: f32,
+    /// Weight of a definition's centrality, the number of files using its name (the code graph): a
+    /// definition's score is multiplied by `1 + centrality · ln(1 + files) / ln(65)`, the files counted up to
+    /// 64, so a definition many files use ranks above an unused one of the same score.
+    pub centrality: f32,
+    /// Multiplier for results in files the caller says it has already read (an agent wants something new).
+    pub read_penalty: f32,
 }
 
 impl RankConfig {
@@ -155,6 +161,8 @@ impl RankConfig {
             "min_similarity" => &mut self.min_similarity,
             "min_fast_similarity" => &mut self.min_fast_similarity,
             "declaration_penalty" => &mut self.declaration_penalty,
+            "centrality" => &mut self.centrality,
+            "read_penalty" => &mut self.read_penalty,
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -184,6 +192,8 @@ impl Default for RankConfig {
             min_similarity: 0.3,
             min_fast_similarity: 0.45,
             declaration_penalty: 0.5,
+            centrality: 0.0,
+            read_penalty: 0.5,
         }
     }
 }
@@ -200,6 +210,8 @@ pub struct SearchContext {
     pub related_files: Vec<String>,
     /// A line range of the current file to leave out (the symbol under the cursor), 1-based inclusive.
     pub exclude: Option<(String, u32, u32)>,
+    /// Files the caller has already read (relative paths): their results are demoted.
+    pub read_files: Vec<String>,
 }
 
 /// The facts about a candidate chunk that ranking needs.
@@ -219,6 +231,8 @@ pub struct CandidateInfo<'a> {
     pub start_line: u32,
     /// Last line (1-based, inclusive).
     pub end_line: u32,
+    /// How many files use the chunk's symbol name (the code graph; 0 when unknown or unnamed).
+    pub used_by: u32,
 }
 
 /// The score breakdown of one result.
@@ -435,12 +449,19 @@ pub fn rank(
         }
         if c.kind.is_definition() {
             boost("definition", cfg.definition_boost, &mut score);
+            if cfg.centrality > 0.0 && c.used_by > 0 {
+                let f = 1.0 + cfg.centrality * (1.0 + c.used_by.min(64) as f32).ln() / 65f32.ln();
+                boost("centrality", f, &mut score);
+            }
         }
         if is_declaration_file(c.path) {
             boost("declaration", cfg.declaration_penalty, &mut score);
         }
         if !tests_wanted && is_non_source_path(c.path) {
             boost("non_source", cfg.non_source_penalty, &mut score);
+        }
+        if ctx.read_files.iter().any(|f| f == c.path) {
+            boost("already_read", cfg.read_penalty, &mut score);
         }
         if ctx.current_file.as_deref() == Some(c.path) {
             boost("current_file", cfg.current_file_boost, &mut score);
@@ -519,6 +540,7 @@ mod tests {
             language: Language::Rust,
             start_line: lines.0,
             end_line: lines.1,
+            used_by: 0,
         }
     }
 

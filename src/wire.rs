@@ -74,12 +74,15 @@ struct JsonResponse<'a> {
     index: JsonIndex,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<&'a str>,
+    /// The route the query took (see [`crate::intent`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intent: Option<&'a crate::intent::Route>,
     results: Vec<JsonHit>,
 }
 
 /// The `--json` line of one search: the query, the mode that answered, timing, the index's state, a note,
 /// and the results.
-pub fn to_json(query: &str, r: &SearchResponse) -> String {
+pub fn to_json(query: &str, r: &SearchResponse, route: Option<&crate::intent::Route>) -> String {
     let resp = JsonResponse {
         query,
         mode: r.mode.name(),
@@ -91,6 +94,7 @@ pub fn to_json(query: &str, r: &SearchResponse) -> String {
             embedded_fast: (r.status.embedded_fast > 0).then_some(r.status.embedded_fast),
         },
         note: r.note.as_deref(),
+        intent: route,
         results: r.hits.iter().map(JsonHit::from).collect(),
     };
     serde_json::to_string(&resp).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod lookup;
 pub mod outline;
 pub mod references;
+pub mod route;
 
 use std::collections::HashMap;
 use std::path::Path;

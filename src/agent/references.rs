@@ -38,7 +38,7 @@ pub struct UseSite {
     pub line: u32,
     /// Column, 1-based, in bytes.
     pub column: u32,
-    /// `call`, `type`, `import` or `use`.
+    /// `call`, `type`, `import`, `use` or `field` (a member read, not called).
     pub kind: &'static str,
     /// The line's text, trimmed.
     pub text: String,
@@ -84,7 +84,8 @@ pub struct RefQuery {
     pub name: String,
     /// The file to rank by nearness (same file, same folder, imports, shared folders).
     pub near: Option<String>,
-    /// Only these kinds of use (all when empty).
+    /// Only these kinds of use (when empty: all, except member reads of a name defined only as
+    /// functions, which are fields of the same name).
     pub kinds: Vec<RefKind>,
     /// The most uses returned.
     pub limit: usize,
@@ -169,13 +170,26 @@ pub fn references(ws: &Workspace, q: &RefQuery) -> Result<References> {
         Some(c) => refs.files(c).iter().copied().collect(),
         None => HashSet::new(),
     };
+    // A name defined only as functions is not what a member read (`x.name`, not called) refers to: that
+    // is a field of the same name.
+    let callable = !definitions.is_empty()
+        && definitions
+            .iter()
+            .all(|d| matches!(d.kind, "function" | "method" | "macro"));
+    let wanted = |k: RefKind| {
+        if q.kinds.is_empty() {
+            !(callable && k == RefKind::Field)
+        } else {
+            q.kinds.contains(&k)
+        }
+    };
     let mut found: Vec<(String, FileId, crate::graph::Reference)> = Vec::new();
     for &fid in &files {
         let Some(path) = table.path(fid) else {
             continue;
         };
         for r in ws.references_of(fid)? {
-            if r.name == name && (q.kinds.is_empty() || q.kinds.contains(&r.kind)) {
+            if r.name == name && wanted(r.kind) {
                 found.push((path.to_string(), fid, r));
             }
         }

@@ -62,6 +62,10 @@ pub struct EvalArgs {
     /// Override a ranking weight, e.g. `--rank file_support=0.3` (repeatable; for tuning).
     #[arg(long = "rank", value_name = "NAME=VALUE")]
     rank: Vec<String>,
+    /// The route every query takes: auto (guessed from its words, as the CLI, the language server and
+    /// the MCP server do), or one of search, symbol, definition, references.
+    #[arg(long, default_value = "auto")]
+    intent: String,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -147,6 +151,7 @@ pub fn run(a: EvalArgs) -> Result<i32> {
             index_base: None,
             rank,
             verbose: a.verbose,
+            intent: crate::intent::Intent::parse(Some(&a.intent)).map_err(anyhow::Error::msg)?,
             contexts,
             progress: true,
             fast_embedder: a.common.fast_embedder()?,

@@ -43,6 +43,8 @@ pub struct EvalOptions {
     pub rank: RankConfig,
     /// Per-query lines on stderr.
     pub verbose: bool,
+    /// The route every query takes (`None`: guessed from the query, as the front ends do).
+    pub intent: Option<crate::intent::Intent>,
     /// Editor contexts to run every query in (each gives its own rows, `mode@context`).
     pub contexts: Vec<ContextScenario>,
     /// Progress bars on a terminal.
@@ -193,7 +195,10 @@ pub fn evaluate(
                     req.context = ctx;
                 }
                 let t = Instant::now();
-                let r = ws.search(&req, &opts.rank)?;
+                let r = crate::agent::route::search(&ws, &req, opts.intent, |r| {
+                    ws.search(r, &opts.rank)
+                })?
+                .response;
                 let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
                 let hits: Vec<HitRef> = r.hits.iter().map(HitRef::from).collect();
                 let m = metrics(&hits, &q.relevant);

@@ -4,6 +4,8 @@
 //! one (`identifier`, `type_identifier`, `field_identifier`, `constant`, ...), and what a use is comes
 //! from the nodes above it (a call's callee, a type position, an import statement).
 
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use super::{RefKind, Reference};
@@ -94,6 +96,135 @@ fn is_qualifier(kind: &str) -> bool {
         || kind == "method_reference"
 }
 
+/// Whether a qualifier node reads a member through a receiver value (not a path or a type).
+fn is_member_access(kind: &str) -> bool {
+    kind.contains("field_expression")
+        || kind.contains("member_expression")
+        || kind.contains("member_access")
+        || kind.contains("selector_expression")
+        || kind.contains("navigation")
+        || kind.contains("field_access")
+        || kind == "attribute"
+}
+
+/// Node kinds that bind local names in the part that is not their value, type or body.
+fn is_binder(kind: &str) -> bool {
+    matches!(
+        kind,
+        "let_declaration"
+            | "let_condition"
+            | "parameter"
+            | "closure_parameters"
+            | "for_expression"
+            | "formal_parameters"
+            | "formal_parameter"
+            | "spread_parameter"
+            | "catch_formal_parameter"
+            | "parameters"
+            | "lambda_parameters"
+            | "typed_parameter"
+            | "default_parameter"
+            | "typed_default_parameter"
+            | "for_statement"
+            | "for_in_statement"
+            | "enhanced_for_statement"
+            | "for_in_clause"
+            | "with_item"
+            | "as_pattern"
+            | "assignment"
+            | "augmented_assignment"
+            | "variable_declarator"
+            | "required_parameter"
+            | "optional_parameter"
+            | "short_var_declaration"
+            | "parameter_declaration"
+            | "variadic_parameter_declaration"
+            | "var_spec"
+            | "range_clause"
+            | "catch_clause"
+            | "except_clause"
+            | "local_variable_declaration"
+    )
+}
+
+/// Fields of a binder that hold values, types or bodies rather than the names bound.
+const NOT_BOUND: [&str; 10] = [
+    "value",
+    "right",
+    "body",
+    "type",
+    "return_type",
+    "default_value",
+    "condition",
+    "iterable",
+    "alternative",
+    "consequence",
+];
+
+/// Node kinds a bound name may sit in between it and its binder (patterns and lists of names).
+fn is_pattern_part(kind: &str) -> bool {
+    kind.contains("pattern")
+        || kind.contains("identifier")
+        || matches!(
+            kind,
+            "expression_list"
+                | "tuple"
+                | "list"
+                | "parenthesized_expression"
+                | "list_splat_pattern"
+                | "dictionary_splat_pattern"
+                | "mut_pattern"
+                | "ref_pattern"
+                | "field_pattern"
+                | "variable_declarator"
+                | "array"
+                | "object"
+                | "pair"
+        )
+}
+
+/// Node kinds that open a scope of local names.
+fn is_function_scope(kind: &str) -> bool {
+    (kind.contains("function") || kind.contains("method") || kind.contains("closure"))
+        && !kind.contains("call")
+        && !kind.contains("type")
+        && !kind.contains("signature")
+        || kind.contains("lambda")
+}
+
+/// If `node` (an identifier) is a local name bound inside a function (a `let`, a parameter, a loop
+/// variable, an assignment in a function body), the byte range of that function.
+fn local_binding(node: Node) -> Option<(usize, usize)> {
+    let mut child = node;
+    let mut binder = None;
+    for _ in 0..8 {
+        let p = child.parent()?;
+        if is_binder(p.kind()) {
+            let in_value = NOT_BOUND.iter().any(|f| {
+                p.child_by_field_name(f)
+                    .is_some_and(|c| c.id() == child.id())
+            });
+            if in_value {
+                return None;
+            }
+            binder = Some(p);
+            break;
+        }
+        if !is_pattern_part(p.kind()) {
+            return None;
+        }
+        child = p;
+    }
+    let mut up = binder?.parent();
+    while let Some(n) = up {
+        if is_function_scope(n.kind()) {
+            return Some((n.start_byte(), n.end_byte()));
+        }
+        up = n.parent();
+    }
+    None
+}
+
 /// Whether the identifier `node` is the name a definition of the file gives itself (the chunker's
 /// `symbols`): it declares there, it does not refer.
 fn defines(lang: Language, node: Node, symbols: &[Symbol], text: &[u8]) -> bool {
@@ -154,6 +285,10 @@ fn kind_of(node: Node) -> RefKind {
     {
         return RefKind::Call;
     }
+    // A member read through a receiver (`self.timeout`, `config.path`), not called.
+    if child.id() != node.id() && is_member_access(child.kind()) {
+        return RefKind::Field;
+    }
     if node.kind() == "type_identifier"
         || node
             .parent()
@@ -199,12 +334,13 @@ fn last_named_child(n: Node) -> Option<Node> {
 pub fn references(lang: Language, root: Node, text: &str, symbols: &[Symbol]) -> Vec<Reference> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
+    let mut locals: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
     let mut cursor = root.walk();
     let mut descend = true;
     loop {
         let node = cursor.node();
         if descend && node.child_count() == 0 {
-            visit(lang, node, bytes, symbols, &mut out);
+            visit(lang, node, bytes, symbols, &mut out, &mut locals);
         }
         if descend && cursor.goto_first_child() {
             continue;
@@ -218,10 +354,24 @@ pub fn references(lang: Language, root: Node, text: &str, symbols: &[Symbol]) ->
         }
         descend = false;
     }
-    out
+    // A plain mention of a name bound locally in the function around it is that local, not a reference.
+    out.retain(|(r, at)| {
+        r.kind != RefKind::Use
+            || !locals
+                .get(&r.name)
+                .is_some_and(|scopes| scopes.iter().any(|(s, e)| s <= at && at < e))
+    });
+    out.into_iter().map(|(r, _)| r).collect()
 }
 
-fn visit(lang: Language, node: Node, bytes: &[u8], symbols: &[Symbol], out: &mut Vec<Reference>) {
+fn visit(
+    lang: Language,
+    node: Node,
+    bytes: &[u8],
+    symbols: &[Symbol],
+    out: &mut Vec<(Reference, usize)>,
+    locals: &mut HashMap<String, Vec<(usize, usize)>>,
+) {
     let kind = node.kind();
     if !node.is_named() || !is_identifier_kind(kind) {
         return;
@@ -241,15 +391,23 @@ fn visit(lang: Language, node: Node, bytes: &[u8], symbols: &[Symbol], out: &mut
     if defines(lang, node, symbols, bytes) {
         return;
     }
+    if kind == "identifier"
+        && let Some(scope) = local_binding(node)
+    {
+        locals.entry(name.to_owned()).or_default().push(scope);
+    }
     let p = node.start_position();
-    out.push(Reference {
-        name: name.to_owned(),
-        line: p.row as u32 + 1,
-        column: p.column as u32 + 1,
-        kind: if kind == "word" {
-            RefKind::Call
-        } else {
-            kind_of(node)
+    out.push((
+        Reference {
+            name: name.to_owned(),
+            line: p.row as u32 + 1,
+            column: p.column as u32 + 1,
+            kind: if kind == "word" {
+                RefKind::Call
+            } else {
+                kind_of(node)
+            },
         },
-    });
+        node.start_byte(),
+    ));
 }

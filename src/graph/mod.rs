@@ -23,21 +23,30 @@ pub enum RefKind {
     Type,
     /// Part of an import (`use`, `import`, `require`, `#include`).
     Import,
-    /// Any other mention (a value read, a field, an argument).
+    /// Any other mention (a value read, an argument).
     Use,
+    /// A member read through a receiver and not called (`self.timeout`, `config.path`).
+    Field,
 }
 
 impl RefKind {
     /// Every kind.
-    pub const ALL: [RefKind; 4] = [RefKind::Call, RefKind::Type, RefKind::Import, RefKind::Use];
+    pub const ALL: [RefKind; 5] = [
+        RefKind::Call,
+        RefKind::Type,
+        RefKind::Import,
+        RefKind::Use,
+        RefKind::Field,
+    ];
 
-    /// The lowercase name ("call", "type", "import", "use").
+    /// The lowercase name ("call", "type", "import", "use", "field").
     pub fn name(self) -> &'static str {
         match self {
             RefKind::Call => "call",
             RefKind::Type => "type",
             RefKind::Import => "import",
             RefKind::Use => "use",
+            RefKind::Field => "field",
         }
     }
 

@@ -46,8 +46,11 @@ fn rust_calls_types_imports_and_not_the_definition() {
     assert!(has(&r, "handle", 7, RefKind::Call), "{r:?}");
     // Inside a macro's tokens every name is a plain use.
     assert!(has(&r, "helper", 8, RefKind::Use), "{r:?}");
-    // The receiver of a method call is a plain use.
-    assert!(has(&r, "s", 7, RefKind::Use), "{r:?}");
+    // Locals (the receiver `s`, the parameter `c`) are the function's own names, not references.
+    assert!(
+        lines_of(&r, "s").is_empty() && lines_of(&r, "c").is_empty(),
+        "{r:?}"
+    );
     // Definitions name themselves; they do not refer. The doc comment is not code.
     assert!(lines_of(&r, "start").is_empty(), "{r:?}");
     assert!(lines_of(&r, "load_local").is_empty(), "{r:?}");
@@ -72,8 +75,8 @@ fn python_calls_attributes_imports_and_strings() {
     assert!(has(&r, "Response", 5, RefKind::Type), "{r:?}");
     assert!(has(&r, "load_config", 7, RefKind::Call), "{r:?}");
     assert!(has(&r, "with_backoff", 8, RefKind::Call), "{r:?}");
-    // Passed, not called.
-    assert!(has(&r, "get", 8, RefKind::Use), "{r:?}");
+    // Read through a receiver and passed, not called: a member read.
+    assert!(has(&r, "get", 8, RefKind::Field), "{r:?}");
     assert!(lines_of(&r, "fetch").is_empty(), "{r:?}");
     assert!(lines_of(&r, "Client").is_empty(), "{r:?}");
     // The docstring's words are not references.
@@ -118,7 +121,8 @@ fn typescript_and_go_and_java_calls() {
     assert!(has(&r, "Config", 1, RefKind::Import), "{r:?}");
     assert!(has(&r, "Config", 3, RefKind::Type), "{r:?}");
     assert!(has(&r, "load", 4, RefKind::Call), "{r:?}");
-    assert!(has(&r, "c", 4, RefKind::Use), "{r:?}");
+    assert!(has(&r, "path", 4, RefKind::Use), "{r:?}");
+    assert!(lines_of(&r, "c").is_empty(), "{r:?}");
     assert!(has(&r, "start", 5, RefKind::Call), "{r:?}");
     assert!(lines_of(&r, "run").is_empty(), "{r:?}");
 }
@@ -192,6 +196,37 @@ fn every_grammar_finds_a_call_and_not_its_own_definition() {
             "{lang:?} counts its own definition: {r:?}"
         );
     }
+}
+
+#[test]
+fn locals_are_not_references_but_calls_of_the_same_name_are() {
+    let rust = "fn run(timeout: u64) -> u64 {\n\
+                \x20   let deadline = timeout + 1;\n\
+                \x20   let v = timeout(deadline);\n\
+                \x20   self.timeout + v\n\
+                }\n\
+                fn other() -> u64 {\n\
+                \x20   DEFAULT + deadline\n\
+                }\n";
+    let r = refs(Language::Rust, rust);
+    // The parameter and the local are the function's own names.
+    assert!(lines_of(&r, "deadline") == [7], "{r:?}");
+    assert!(has(&r, "timeout", 3, RefKind::Call), "{r:?}");
+    assert!(has(&r, "timeout", 4, RefKind::Field), "{r:?}");
+    assert!(!has(&r, "timeout", 2, RefKind::Use), "{r:?}");
+    assert!(has(&r, "DEFAULT", 7, RefKind::Use), "{r:?}");
+
+    let py = "LIMIT = 3\n\
+              def fetch(url, retries=LIMIT):\n\
+              \x20   for attempt in range(retries):\n\
+              \x20       result = get(url)\n\
+              \x20   return result\n";
+    let r = refs(Language::Python, py);
+    assert!(lines_of(&r, "url").is_empty(), "{r:?}");
+    assert!(lines_of(&r, "result").is_empty(), "{r:?}");
+    assert!(lines_of(&r, "attempt").is_empty(), "{r:?}");
+    assert!(has(&r, "LIMIT", 2, RefKind::Use), "{r:?}");
+    assert!(has(&r, "get", 4, RefKind::Call), "{r:?}");
 }
 
 #[test]

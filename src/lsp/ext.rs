@@ -37,6 +37,10 @@ pub struct SearchParams {
     /// Editor context for boosting.
     #[serde(default)]
     pub context: Option<SearchContextParams>,
+    /// What the query asks for: `auto` (default, guessed), `search`, `symbol`, `definition` or
+    /// `references`.
+    #[serde(default)]
+    pub intent: Option<String>,
 }
 
 impl SearchParams {
@@ -97,6 +101,9 @@ pub struct SearchResult {
     /// Why results may be partial (no model, nothing embedded yet...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The route the query took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<crate::intent::Route>,
 }
 
 /// One result of `sg/search`.

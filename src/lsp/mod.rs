@@ -364,6 +364,7 @@ impl Server {
             return Err(invalid("`limit` must be at least 1"));
         }
         let limit = params.limit.unwrap_or(settings.limit).min(1000);
+        let intent = crate::intent::Intent::parse(params.intent.as_deref()).map_err(invalid)?;
         let ctx = params.context.unwrap_or_default();
         let current = ctx.current_uri.as_ref().and_then(|u| self.locate(u));
         let open: Vec<(Arc<Folder>, String)> = ctx
@@ -384,10 +385,11 @@ impl Server {
             context: SearchContext::default(),
         };
         let rank = self.state.rank.clone();
-        let (hits, state, note) = blocking(move || {
+        let (hits, state, note, route) = blocking(move || {
             let mut all = Vec::new();
             let mut state = IndexState::default();
             let mut note = None;
+            let mut route = None;
             for f in &folders {
                 let mut req = base.clone();
                 let cur_rel = current
@@ -407,7 +409,10 @@ impl Server {
                     }
                 }
                 req.context.current_file = cur_rel;
-                let r = f.search(&req, &rank)?;
+                let routed =
+                    crate::agent::route::search(&f.ws, &req, intent, |r| f.search(r, &rank))?;
+                route = route.or(Some(routed.route));
+                let r = routed.response;
                 state.files += r.status.files;
                 state.chunks += r.status.chunks;
                 if f.ws.embedder().is_some() {
@@ -420,7 +425,7 @@ impl Server {
             }
             all.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
             all.truncate(limit);
-            Ok((all, state, note))
+            Ok((all, state, note, route))
         })
         .await?;
         let results = hits
@@ -447,6 +452,7 @@ impl Server {
             elapsed_ms: t.elapsed().as_secs_f64() * 1000.0,
             index: state,
             note,
+            intent: route,
         })
     }
 
@@ -489,6 +495,7 @@ impl Server {
                 paths: None,
                 languages: None,
                 kinds: None,
+                intent: Some("search".into()),
                 context: Some(ext::SearchContextParams {
                     current_uri: current,
                     position: None,

@@ -29,7 +29,7 @@ use crate::query::SearchRequest;
 use crate::search::{RankConfig, SearchContext};
 use crate::setup::CommonArgs;
 
-use self::params::{DefinitionArgs, NoArgs, OutlineArgs, ReadArgs, SearchArgs};
+use self::params::{DefinitionArgs, NoArgs, OutlineArgs, ReadArgs, ReferencesArgs, SearchArgs};
 
 /// Options of `sg mcp`.
 #[derive(clap::Args, Debug, Clone)]
@@ -65,6 +65,12 @@ const DEFINITION_DOC: &str = "Find where a symbol is defined, by name: `parse_co
 its container, `Server::handle` / `Server.handle`. Returns each definition's path, range, kind, \
 container and code (exact name matches first, then the same name ignoring case and `_`). An unknown \
 name is an error that suggests the nearest names.";
+const REFERENCES_DOC: &str = "Find where a symbol is used: calls, type uses, imports and other \
+mentions, each with its path, line, column, kind, the line's text and the definition it sits in \
+(`enclosing`: symbol, kind, range), so \"who calls X\" is one call with `kinds: [\"call\"]`. Uses are \
+found by name from the syntax tree (not by type): a common name such as `new` or `get` also lists \
+uses of other definitions of that name; qualify it (`Server::handle`) to narrow. Nearest to `near` \
+first. Also returns the name's definitions, `total` uses and the number of `files`.";
 const OUTLINE_DOC: &str = "List the definitions of a file (or of every file in a folder) as a tree: \
 classes, impls and modules with their methods nested inside, each with kind, start_line and end_line \
 (1-based, inclusive); a single file's entries also carry their signature line. Cheaper than reading \
@@ -485,6 +491,15 @@ impl SgMcp {
         Ok(self.definition_impl(a, ctx).await.unwrap_or_else(|e| e))
     }
 
+    #[tool(name = "references", description = REFERENCES_DOC, annotations(read_only_hint = true))]
+    async fn references(
+        &self,
+        Parameters(a): Parameters<ReferencesArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.references_impl(a, ctx).await.unwrap_or_else(|e| e))
+    }
+
     #[tool(name = "outline", description = OUTLINE_DOC, annotations(read_only_hint = true))]
     async fn outline(
         &self,
@@ -571,12 +586,13 @@ impl SgMcp {
             None => 10,
         };
         let max_tokens = budget(a.max_tokens);
+        let intent = crate::intent::Intent::parse(a.intent.as_deref()).map_err(refuse)?;
         let folder = self.ready(&ctx).await?;
         let rank = self.rank.clone();
         let query = a.query;
         let paths = a.paths.unwrap_or_default();
         let context = a.context.unwrap_or_default();
-        let (hits, resp) = blocking(move || {
+        let (hits, resp, route) = blocking(move || {
             let files = agent::Files::new(&folder.ws);
             let mut sc = SearchContext::default();
             if let Some(c) = &context.current_file {
@@ -584,6 +600,9 @@ impl SgMcp {
             }
             for o in context.open_files.unwrap_or_default() {
                 sc.open_files.push(files.rel(&o)?);
+            }
+            for o in context.read_files.unwrap_or_default() {
+                sc.read_files.push(files.rel(&o)?);
             }
             let req = SearchRequest {
                 query: query.clone(),
@@ -594,12 +613,17 @@ impl SgMcp {
                 kinds,
                 context: sc,
             };
-            let r = folder.search(&req, &rank)?;
+            let routed =
+                agent::route::search(&folder.ws, &req, intent, |r| folder.search(r, &rank))?;
+            let r = routed.response;
             let hits = agent::with_code(&folder.ws, &r.hits, &query, max_tokens);
-            Ok((hits, r))
+            Ok((hits, r, routed.route))
         })
         .await?;
         let mut text = String::new();
+        if let Some(name) = &route.name {
+            let _ = writeln!(text, "answered as: {} of {name}", route.intent.name());
+        }
         if hits.is_empty() {
             text.push_str("no results\n");
         }
@@ -609,6 +633,7 @@ impl SgMcp {
         }
         let json = serde_json::json!({
             "mode": resp.mode.name(),
+            "intent": route,
             "results": hits,
             "note": resp.note,
             "index": {"files": resp.status.files, "chunks": resp.status.chunks, "embedded": resp.status.embedded},
@@ -635,6 +660,77 @@ impl SgMcp {
         let mut text = String::new();
         render(&hits, &mut text);
         Ok(answer(text, serde_json::json!({ "definitions": hits })))
+    }
+
+    async fn references_impl(
+        &self,
+        a: ReferencesArgs,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, CallToolResult> {
+        let limit = match a.limit {
+            Some(0) => return Err(refuse("`limit` must be at least 1")),
+            Some(n) => (n as usize).min(500),
+            None => 50,
+        };
+        let kinds = a
+            .kinds
+            .unwrap_or_default()
+            .iter()
+            .map(|k| {
+                crate::graph::RefKind::from_name(k).ok_or_else(|| {
+                    refuse(format!(
+                        "unknown kind of use {k:?}: give call, type, import, use or field"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let folder = self.ready(&ctx).await?;
+        let q = agent::references::RefQuery {
+            name: a.symbol,
+            near: a.near,
+            kinds,
+            limit,
+        };
+        let r = blocking(move || agent::references::references(&folder.ws, &q)).await?;
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "{} uses of {} in {} files{}",
+            r.total,
+            r.name,
+            r.files,
+            if r.total > r.references.len() {
+                format!(" (first {} shown)", r.references.len())
+            } else {
+                String::new()
+            }
+        );
+        for u in &r.references {
+            let within = u
+                .enclosing
+                .as_ref()
+                .map(|e| {
+                    format!(
+                        "  (in {} {} {}-{})",
+                        e.kind, e.symbol, e.start_line, e.end_line
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "{}:{}  {}  {}{within}",
+                u.path, u.line, u.kind, u.text
+            );
+        }
+        for d in &r.definitions {
+            let _ = writeln!(
+                text,
+                "defined at {}:{}-{} ({})",
+                d.path, d.start_line, d.end_line, d.kind
+            );
+        }
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        Ok(answer(text, json))
     }
 
     async fn outline_impl(
@@ -693,8 +789,10 @@ impl ServerHandler for SgMcp {
             .with_server_info(Implementation::new("sg", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "sg searches this workspace's code by meaning or by name and answers with whole \
-                 definitions. Start with `search` (plain words or an identifier), jump to a name with \
-                 `definition`, see a file's structure with `outline`, expand a result with `read`.",
+                 definitions. Start with `search` (plain words or an identifier; \"who calls X\" and \
+                 \"where is X defined\" are routed to the code graph), jump to a name with `definition`, \
+                 list uses and callers with `references`, see a file's structure with `outline`, expand a \
+                 result with `read`.",
             )
     }
 

@@ -25,7 +25,13 @@ pub struct SearchArgs {
     /// Only these kinds of definition: function, method, class, struct, enum, interface, trait, impl,
     /// module, type, constant, macro, section (Markdown), block, window (lines outside definitions).
     pub kinds: Option<Vec<String>>,
-    /// What you are working on: results near the current file rank higher.
+    /// What the query asks for: `auto` (default: guessed from its words and reported as `intent` in the
+    /// answer), `search` (by meaning and words), `symbol` (a name: its definitions first), `definition`
+    /// ("where is X defined": only the definitions of the name) or `references` ("who calls X", "where is
+    /// X used": the definitions holding its uses).
+    #[schemars(extend("enum" = ["auto", "search", "symbol", "definition", "references"]))]
+    pub intent: Option<String>,
+    /// What you are working on: results near the current file rank higher, files already read lower.
     pub context: Option<SearchContextArgs>,
     /// Budget for the code in the answer, in tokens estimated as bytes / 4 (default 4000, at least 100):
     /// whole definitions first, in rank order, then only the signature and matched lines of the rest.
@@ -39,8 +45,11 @@ pub struct SearchArgs {
 pub struct SearchContextArgs {
     /// The file being worked on (relative to the workspace root).
     pub current_file: Option<String>,
-    /// Other files open or recently read (relative to the workspace root).
+    /// Other files open or being worked on (relative to the workspace root): they rank higher.
     pub open_files: Option<Vec<String>>,
+    /// Files already read in full (relative to the workspace root): they rank lower, so that a search
+    /// brings something new.
+    pub read_files: Option<Vec<String>>,
 }
 
 /// Arguments of `definition`.
@@ -56,6 +65,25 @@ pub struct DefinitionArgs {
     /// Budget for the code, in tokens estimated as bytes / 4 (default 4000, at least 100).
     #[schemars(range(min = 100))]
     pub max_tokens: Option<u32>,
+}
+
+/// Arguments of `references`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencesArgs {
+    /// The name whose uses to list, plain (`parse_config`) or qualified (`Server::handle`: uses written
+    /// with the qualifier, in its definitions, or in files that mention it).
+    pub symbol: String,
+    /// Only these kinds of use: `call`, `type`, `import`, `use` (any other mention), `field` (a member
+    /// read, not called). Default: all (without member reads when the name is defined only as
+    /// functions). `["call"]` answers "who calls X".
+    pub kinds: Option<Vec<String>>,
+    /// A file (relative to the workspace root) whose neighbours come first: the same file, its folder,
+    /// files it imports or that import it.
+    pub near: Option<String>,
+    /// How many uses at most (1-500, default 50).
+    #[schemars(range(min = 1, max = 500))]
+    pub limit: Option<u32>,
 }
 
 /// Arguments of `outline`.

@@ -34,6 +34,7 @@ fn options(base: &Path, model: bool) -> EvalOptions {
         index_base: Some(base.to_path_buf()),
         rank: RankConfig::default(),
         verbose: false,
+        intent: None,
         contexts: vec![sg::eval::ContextScenario::None],
         progress: false,
         // Both shipped tiers, as `sg` runs them.

@@ -1,0 +1,351 @@
+//! What a query asks for, guessed from its words: the definition of a name ("where is X defined"), the
+//! uses of a name ("who calls X", "where is X used"), a symbol by its name (a bare identifier such as
+//! `parse_config` or `HttpClient`), or code by meaning (everything else). Pure: no I/O.
+
+use serde::{Deserialize, Serialize};
+
+/// The route a query takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    /// Hybrid search by meaning and words.
+    Search,
+    /// A bare identifier: its definitions first, then the hybrid search's results.
+    Symbol,
+    /// "Where is X defined": the definitions of X.
+    Definition,
+    /// "Who calls X", "where is X used": the uses of X, by the definition they sit in.
+    References,
+}
+
+impl Intent {
+    /// Every intent.
+    pub const ALL: [Intent; 4] = [
+        Intent::Search,
+        Intent::Symbol,
+        Intent::Definition,
+        Intent::References,
+    ];
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Intent::Search => "search",
+            Intent::Symbol => "symbol",
+            Intent::Definition => "definition",
+            Intent::References => "references",
+        }
+    }
+
+    /// The intent named `name`; `auto` (or nothing) is `None`, to be guessed.
+    pub fn parse(name: Option<&str>) -> Result<Option<Intent>, String> {
+        match name.map(str::trim) {
+            None | Some("") | Some("auto") => Ok(None),
+            Some(n) => Intent::ALL
+                .into_iter()
+                .find(|i| i.name() == n)
+                .map(Some)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown intent {n:?} (expected auto, search, symbol, definition or references)"
+                    )
+                }),
+        }
+    }
+}
+
+/// The route a query took, as a response reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The intent.
+    pub intent: Intent,
+    /// The name it looked up (definition, references and symbol routes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Only calls of the name were asked for ("who calls X").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub calls_only: bool,
+    /// Whether the intent was guessed from the query (not given).
+    pub guessed: bool,
+}
+
+/// Phrases that ask for uses, with whether they ask for calls only. `X` stands for the name.
+const USE_PATTERNS: &[(&str, bool)] = &[
+    ("who calls X", true),
+    ("what calls X", true),
+    ("who invokes X", true),
+    ("callers of X", true),
+    ("call sites of X", true),
+    ("where is X called", true),
+    ("where is X called from", true),
+    ("where is X invoked", true),
+    ("where do we call X", true),
+    ("who uses X", false),
+    ("what uses X", false),
+    ("where is X used", false),
+    ("where are X used", false),
+    ("where is X referenced", false),
+    ("usages of X", false),
+    ("usage of X", false),
+    ("uses of X", false),
+    ("references to X", false),
+    ("references of X", false),
+    ("find references to X", false),
+    ("find usages of X", false),
+    ("find all references to X", false),
+];
+
+/// Phrases that ask for a definition.
+const DEFINITION_PATTERNS: &[&str] = &[
+    "where is X defined",
+    "where is X declared",
+    "where is X implemented",
+    "where are X defined",
+    "where's X defined",
+    "definition of X",
+    "the definition of X",
+    "find the definition of X",
+    "go to definition of X",
+    "go to X",
+    "jump to X",
+    "show me X",
+    "find X definition",
+    "X definition",
+    "where is the X function",
+    "where is the X class",
+    "where is the X method",
+    "where is the X type",
+    "where is the X struct",
+];
+
+/// Words that may stand before the name and are not part of it ("the function `parse`").
+const NOUNS: &[&str] = &[
+    "the",
+    "function",
+    "method",
+    "class",
+    "struct",
+    "type",
+    "trait",
+    "interface",
+    "enum",
+    "symbol",
+    "fn",
+    "def",
+    "variable",
+    "constant",
+    "macro",
+    "module",
+];
+
+/// Whether `word` reads as an identifier someone would write in code: `snake_case`, `camelCase`,
+/// `PascalCase`, a path (`a::b`, `a.b`), or a call (`f()`), not a plain lowercase word.
+pub fn looks_like_code(word: &str) -> bool {
+    let w = word.trim_end_matches("()");
+    if w.is_empty()
+        || !w.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '#' | '$' | '-' | '>' | '\\')
+        })
+        || w.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ':')
+        || w.ends_with(['.', ':'])
+    {
+        return false;
+    }
+    let has_letters = w.chars().any(|c| c.is_alphabetic());
+    let inner_upper = w.chars().skip(1).any(|c| c.is_uppercase());
+    let first_upper = w.starts_with(|c: char| c.is_uppercase());
+    has_letters
+        && (w.contains('_')
+            || w.contains("::")
+            || w.contains('.')
+            || w.contains('#')
+            || w.contains("->")
+            || inner_upper
+            || first_upper
+            || word.ends_with("()"))
+}
+
+/// The query with quotes and backticks dropped, lowercased words kept as written, without a final
+/// question mark.
+fn clean(query: &str) -> String {
+    query
+        .trim()
+        .trim_end_matches(['?', '.', '!'])
+        .replace(['`', '"', '\''], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Matches `query` against `pattern` (words, with `X` standing for one name, possibly after nouns such
+/// as "the function"); returns the name.
+fn match_pattern(query: &str, pattern: &str) -> Option<String> {
+    let q: Vec<&str> = query.split(' ').collect();
+    let p: Vec<&str> = pattern.split(' ').collect();
+    let x = p.iter().position(|w| *w == "X")?;
+    let (before, after) = (&p[..x], &p[x + 1..]);
+    if q.len() < before.len() + 1 + after.len() {
+        return None;
+    }
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if !before.iter().zip(&q).all(|(a, b)| eq(a, b)) {
+        return None;
+    }
+    let tail = &q[q.len() - after.len()..];
+    if !after.iter().zip(tail).all(|(a, b)| eq(a, b)) {
+        return None;
+    }
+    let middle = &q[before.len()..q.len() - after.len()];
+    let words: Vec<&str> = middle
+        .iter()
+        .copied()
+        .filter(|w| !NOUNS.iter().any(|n| eq(n, w)))
+        .collect();
+    match words.as_slice() {
+        [name] if is_identifier(name) => Some(name.trim_end_matches("()").to_string()),
+        _ => None,
+    }
+}
+
+/// Whether `word` can be a name at all (letters, digits, `_` and path separators).
+fn is_identifier(word: &str) -> bool {
+    let w = word.trim_end_matches("()");
+    !w.is_empty()
+        && w.chars().any(|c| c.is_alphabetic())
+        && w.chars().all(|c| {
+            c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '#' | '$' | '-' | '>' | '\\')
+        })
+}
+
+/// Guesses what `query` asks for.
+pub fn guess(query: &str) -> Route {
+    let q = clean(query);
+    let route = |intent, name: Option<String>, calls_only| Route {
+        intent,
+        name,
+        calls_only,
+        guessed: true,
+    };
+    for (p, calls) in USE_PATTERNS {
+        if let Some(name) = match_pattern(&q, p) {
+            return route(Intent::References, Some(name), *calls);
+        }
+    }
+    for p in DEFINITION_PATTERNS {
+        if let Some(name) = match_pattern(&q, p)
+            // "show me retries" or "go to sleep" are not names: a definition question needs a code-like
+            // name unless it says "defined" or "definition".
+            && (looks_like_code(&name) || p.contains("defin") || p.contains("declared"))
+        {
+            return route(Intent::Definition, Some(name), false);
+        }
+    }
+    if !q.contains(' ') && looks_like_code(&q) {
+        return route(
+            Intent::Symbol,
+            Some(q.trim_end_matches("()").to_string()),
+            false,
+        );
+    }
+    route(Intent::Search, None, false)
+}
+
+/// The route for an explicit intent: the name is the query itself, or the name a guess finds in it.
+pub fn given(intent: Intent, query: &str) -> Route {
+    let guessed = guess(query);
+    let name = match intent {
+        Intent::Search => None,
+        _ => guessed.name.clone().or_else(|| {
+            let q = clean(query);
+            (!q.contains(' ') && is_identifier(&q)).then(|| q.trim_end_matches("()").to_string())
+        }),
+    };
+    Route {
+        intent,
+        name,
+        calls_only: intent == Intent::References && guessed.calls_only,
+        guessed: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(q: &str) -> (Intent, Option<String>, bool) {
+        let r = guess(q);
+        (r.intent, r.name, r.calls_only)
+    }
+
+    #[test]
+    fn uses_are_asked_for_in_many_ways() {
+        let refs = |n: &str, calls| (Intent::References, Some(n.to_string()), calls);
+        assert_eq!(g("who calls parse_config?"), refs("parse_config", true));
+        assert_eq!(
+            g("Who calls `Server::handle`"),
+            refs("Server::handle", true)
+        );
+        assert_eq!(g("where is load_config used"), refs("load_config", false));
+        assert_eq!(g("where is the function retry called"), refs("retry", true));
+        assert_eq!(
+            g("find all references to HttpClient"),
+            refs("HttpClient", false)
+        );
+        assert_eq!(g("usages of fetch()"), refs("fetch", false));
+    }
+
+    #[test]
+    fn definitions_are_asked_for_by_name() {
+        let def = |n: &str| (Intent::Definition, Some(n.to_string()), false);
+        assert_eq!(g("where is parse_config defined?"), def("parse_config"));
+        assert_eq!(g("Where is the class Router defined"), def("Router"));
+        assert_eq!(
+            g("definition of Workspace::search"),
+            def("Workspace::search")
+        );
+        assert_eq!(g("go to HttpClient"), def("HttpClient"));
+        // Plain words after "go to" or "show me" are a question by meaning.
+        assert_eq!(g("go to sleep").0, Intent::Search);
+        assert_eq!(g("show me retries").0, Intent::Search);
+    }
+
+    #[test]
+    fn a_bare_identifier_is_a_symbol_and_words_are_a_search() {
+        let sym = |n: &str| (Intent::Symbol, Some(n.to_string()), false);
+        assert_eq!(g("parse_config"), sym("parse_config"));
+        assert_eq!(g("HttpClient"), sym("HttpClient"));
+        assert_eq!(g("Router"), sym("Router"));
+        assert_eq!(g("Sinatra::Base"), sym("Sinatra::Base"));
+        assert_eq!(g("fetch()"), sym("fetch"));
+        // A lowercase word may be a concept as well as a name: hybrid search covers both.
+        assert_eq!(g("retry").0, Intent::Search);
+        assert_eq!(
+            g("where do we retry failed http requests").0,
+            Intent::Search
+        );
+        assert_eq!(g("how is the config parsed").0, Intent::Search);
+        assert_eq!(
+            g("who calls the police when the build breaks").0,
+            Intent::Search
+        );
+        assert_eq!(g("3.14").0, Intent::Search);
+    }
+
+    #[test]
+    fn an_explicit_intent_takes_the_name_from_the_query() {
+        let r = given(Intent::References, "who calls parse");
+        assert_eq!(
+            (r.intent, r.name.as_deref(), r.calls_only),
+            (Intent::References, Some("parse"), true)
+        );
+        let r = given(Intent::Definition, "retry");
+        assert_eq!((r.name.as_deref(), r.guessed), (Some("retry"), false));
+        assert_eq!(given(Intent::Definition, "how we retry").name, None);
+        assert_eq!(Intent::parse(Some("auto")), Ok(None));
+        assert_eq!(
+            Intent::parse(Some("references")),
+            Ok(Some(Intent::References))
+        );
+        assert!(Intent::parse(Some("callers")).is_err());
+    }
+}
