@@ -91,6 +91,7 @@ fn fusion(c: &mut Criterion) {
                     language: Language::Rust,
                     start_line: 1 + i,
                     end_line: 20 + i,
+                    used_by: i % 7,
                 },
             )
         })

@@ -153,9 +153,9 @@ struct DefArgs {
     /// Most definitions shown.
     #[arg(short = 'n', long, default_value_t = 10)]
     limit: usize,
-    /// Token budget for the code of the definitions (JSON only).
-    #[arg(long, default_value_t = 2000)]
-    max_tokens: usize,
+    /// Token budget (bytes / 4) for the code of the definitions in the JSON answer.
+    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
+    budget: usize,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -543,7 +543,7 @@ fn open_for_names(root: &RootArgs, common: &CommonArgs, update: bool) -> Result<
 
 fn cmd_def(a: DefArgs) -> Result<i32> {
     let ws = open_for_names(&a.root, &a.common, !a.no_update)?;
-    let defs = crate::agent::definitions(&ws, &a.name, a.limit.max(1), a.max_tokens)?;
+    let defs = crate::agent::definitions(&ws, &a.name, a.limit.max(1), a.budget)?;
     let mut out = std::io::stdout().lock();
     if a.json {
         let v = serde_json::json!({ "name": a.name, "definitions": defs });

@@ -25,6 +25,27 @@ pub struct SymbolEntry {
     pub end_line: u32,
 }
 
+impl SymbolEntry {
+    /// An entry that is not read from the index (a file standing for its module).
+    pub fn new(
+        name: &str,
+        kind: ChunkKind,
+        container: Option<String>,
+        start: u32,
+        end: u32,
+    ) -> Self {
+        SymbolEntry {
+            name: name.to_string(),
+            lower: name.to_lowercase(),
+            kind,
+            container,
+            file: FileId(u32::MAX),
+            start_line: start,
+            end_line: end,
+        }
+    }
+}
+
 /// How well a name matches a query, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MatchKind {

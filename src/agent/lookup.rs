@@ -106,7 +106,12 @@ pub fn find<'a>(
     let mut found: Vec<Found<'a>> = table
         .iter()
         .filter_map(|(path, e)| {
-            let m = match_name(&e.name, &e.name.to_lowercase(), q.name, &lower)?;
+            // A module named with its path (`Ecto.Changeset`, `Foo::Bar`) is found by its last part too.
+            let last = split(&e.name).name;
+            let m = match_name(&e.name, &e.name.to_lowercase(), q.name, &lower)
+                .into_iter()
+                .chain(match_name(last, &last.to_lowercase(), q.name, &lower))
+                .min()?;
             matches!(m, MatchKind::Exact | MatchKind::ExactIgnoreCase).then_some(Found {
                 path,
                 entry: e,
@@ -125,6 +130,7 @@ pub fn find<'a>(
             f.entry
                 .container
                 .as_deref()
+                .map(|c| c.split('<').next().unwrap_or(c).trim())
                 .is_some_and(|c| c == inner || c.eq_ignore_ascii_case(inner))
                 // A qualifier naming the file or module (`config.parse`, `http::get`).
                 || file_stem(f.path).eq_ignore_ascii_case(inner)
@@ -152,6 +158,9 @@ pub fn find<'a>(
             });
         }
     }
+    // Among equals, the definition in a file named after it (`Semaphore` in `semaphore.rs`), then the
+    // larger one (a class before its forward declaration or an alias), then by path and line.
+    let named_after = |f: &Found<'_>| !same_name(file_stem(f.path), q.name);
     found.sort_by(|a, b| {
         a.matched
             .cmp(&b.matched)
@@ -159,11 +168,40 @@ pub fn find<'a>(
                 crate::search::is_non_source_path(a.path)
                     .cmp(&crate::search::is_non_source_path(b.path)),
             )
+            .then(named_after(a).cmp(&named_after(b)))
+            .then(
+                (b.entry.end_line - b.entry.start_line)
+                    .cmp(&(a.entry.end_line - a.entry.start_line)),
+            )
             .then(a.path.cmp(b.path))
             .then(a.entry.start_line.cmp(&b.entry.start_line))
     });
     found.truncate(limit);
     Ok(found)
+}
+
+/// Whether two names are the same ignoring case, `_` and `-` (`flat_hash_map` ~ `FlatHashMap`).
+pub fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    norm(a) == norm(b)
+}
+
+/// The files named after `name` (`response.js` for `response`, `tokenizer.py` for `Tokenizer`): in
+/// languages where a file is a module, the answer to "where is X defined" when no definition has the name.
+/// Source before tests, then shorter paths first.
+pub fn files_named<'a>(table: &'a SymbolTable, name: &str) -> Vec<&'a str> {
+    let last = split(name).name;
+    let mut out: Vec<&str> = table
+        .paths()
+        .filter(|p| !last.is_empty() && same_name(file_stem(p), last))
+        .collect();
+    out.sort_by_key(|p| (crate::search::is_non_source_path(p), p.len(), p.to_string()));
+    out
 }
 
 fn file_stem(path: &str) -> &str {

@@ -226,11 +226,45 @@ pub fn definitions(
     max_tokens: usize,
 ) -> Result<Vec<CodeHit>> {
     let table = ws.symbol_table()?;
-    let found: Vec<(String, SymbolEntry)> = lookup::find(&table, name, limit)?
+    let mut files = Files::new(ws);
+    let found: Vec<(String, SymbolEntry)> = match lookup::find(&table, name, limit) {
+        Ok(found) => found
+            .into_iter()
+            .map(|f| (f.path.to_string(), f.entry.clone()))
+            .collect(),
+        Err(e @ lookup::LookupError::Unknown { .. }) => {
+            let modules = module_files(&mut files, &table, name, limit);
+            if modules.is_empty() {
+                return Err(e.into());
+            }
+            modules
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(entries_with_code(&mut files, &found, max_tokens))
+}
+
+/// The files named after `name` as whole-file module definitions ([`lookup::files_named`]), at most
+/// `limit`.
+pub fn module_files(
+    files: &mut Files<'_>,
+    table: &crate::symbols::SymbolTable,
+    name: &str,
+    limit: usize,
+) -> Vec<(String, SymbolEntry)> {
+    lookup::files_named(table, name)
         .into_iter()
-        .map(|f| (f.path.to_string(), f.entry.clone()))
-        .collect();
-    Ok(entries_with_code(&mut Files::new(ws), &found, max_tokens))
+        .filter_map(|p| {
+            let lines = files.text(p)?.lines().count().max(1) as u32;
+            let stem = p.rsplit('/').next().unwrap_or(p);
+            let stem = stem.split('.').next().unwrap_or(stem);
+            Some((
+                p.to_string(),
+                SymbolEntry::new(stem, crate::chunk::ChunkKind::Module, None, 1, lines),
+            ))
+        })
+        .take(limit)
+        .collect()
 }
 
 /// One file's outline.

@@ -166,33 +166,53 @@ fn definition_hits(
     name: &str,
 ) -> Result<Result<Vec<SearchHit>, String>> {
     let table = ws.symbol_table()?;
-    let found = match lookup::find(&table, name, usize::MAX) {
-        Ok(f) => f,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
     let mut files = Files::new(ws);
+    let found: Vec<(String, crate::symbols::SymbolEntry)> =
+        match lookup::find(&table, name, usize::MAX) {
+            Ok(f) => f
+                .into_iter()
+                .map(|f| (f.path.to_string(), f.entry.clone()))
+                .collect(),
+            Err(e) => {
+                let modules = super::module_files(&mut files, &table, name, req.limit);
+                if modules.is_empty() {
+                    return Ok(Err(e.to_string()));
+                }
+                modules
+            }
+        };
     let mut out = Vec::new();
-    for f in found {
+    for (path, e) in found {
         if out.len() >= req.limit {
             break;
         }
-        if !passes(req, f.path, f.entry.kind)? {
+        if !passes(req, &path, e.kind)? {
             continue;
         }
-        let lines = (f.entry.start_line, f.entry.end_line);
+        let lines = (e.start_line, e.end_line);
         out.push(hit(
             &mut files,
-            f.path,
+            &path,
             lines,
             lines,
-            Some(f.entry.name.clone()),
-            f.entry.kind,
+            Some(e.name.clone()),
+            e.kind,
             None,
             out.len(),
         ));
     }
     Ok(Ok(out))
 }
+
+/// Uses in one definition (or on one top-level line): path, lines, definition name and kind, and the
+/// uses' lines with their text.
+type UseGroup = (
+    String,
+    (u32, u32),
+    Option<String>,
+    ChunkKind,
+    Vec<(u32, String)>,
+);
 
 /// The uses of `name` (calls only when asked) grouped by the definition they sit in, nearest the
 /// current file first, as hits whose match is the use lines; or why there are none.
@@ -217,13 +237,7 @@ fn use_hits(
         Err(e) => return Ok(Err(e.to_string())),
     };
     // Group by (path, enclosing definition or line), in the order of first appearance.
-    let mut groups: Vec<(
-        String,
-        (u32, u32),
-        Option<String>,
-        ChunkKind,
-        Vec<(u32, String)>,
-    )> = Vec::new();
+    let mut groups: Vec<UseGroup> = Vec::new();
     for u in found.references {
         let (span, symbol, kind) = match &u.enclosing {
             Some(e) => (

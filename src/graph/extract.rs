@@ -33,7 +33,7 @@ fn is_identifier_kind(kind: &str) -> bool {
 /// Elixir allow), starting with no digit.
 fn is_name(text: &str) -> bool {
     let body = text.trim_end_matches(['?', '!']);
-    !body.is_empty()
+    body.chars().any(|c| c.is_alphanumeric() || c == '_')
         && text.len() <= MAX_NAME
         && !body.as_bytes()[0].is_ascii_digit()
         && body
@@ -383,7 +383,6 @@ fn visit(
     }
     let Some(name) = std::str::from_utf8(&bytes[node.start_byte()..node.end_byte()])
         .ok()
-        .map(|n| n.strip_prefix('$').unwrap_or(n))
         .filter(|n| is_name(n))
     else {
         return;

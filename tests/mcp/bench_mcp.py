@@ -1,10 +1,12 @@
 """Round-trip latency of `sg mcp` tools through the official MCP client, on a warm index.
 
-    python3 tests/mcp/bench_mcp.py BINARY FOLDER [--no-embed]
+    python3 tests/mcp/bench_mcp.py BINARY FOLDER [--no-embed] [--tokio]
 
 Starts `BINARY mcp --root FOLDER`, waits until the index is scanned and (unless --no-embed) embedded,
-then times 20 distinct `search` queries and 20 distinct `definition` lookups, each call from the client's
-request to its parsed answer, and prints the median and the slowest of each.
+then times 20 distinct `search` queries, 20 distinct `definition` lookups and 20 distinct `references`
+lookups, each call from the client's request to its parsed answer, and prints the median and the slowest
+of each. The queries and names are about this repository, or with `--tokio` about the public benchmark's
+`tokio` (its `tokio/src`).
 """
 
 from __future__ import annotations
@@ -47,8 +49,25 @@ SYMBOLS = [
     "Workspace::update_file",
 ]
 
+TOKIO_SEARCHES = [
+    "spawn a task on the current runtime", "wake the task waiting on a notify", "semaphore permits acquire",
+    "read exactly n bytes from an async reader", "tcp listener accept connections", "timer wheel expiration",
+    "blocking pool thread spawn", "broadcast channel lagged receivers", "cooperative scheduling budget",
+    "shutdown the runtime and drop tasks", "mpsc channel bounded send waits for capacity",
+    "interval missed tick behavior", "unix signal handling stream", "join handle abort a task",
+    "oneshot channel close", "read a buffer with fill_buf", "local set runs !Send futures",
+    "work stealing queue steal half", "io driver readiness events", "watch channel borrow and mark seen",
+]
+TOKIO_SYMBOLS = [
+    "Semaphore", "JoinSet", "Notify::notify_waiters", "spawn_blocking", "TcpListener", "Interval", "LocalSet",
+    "OwnedSemaphorePermit", "unbounded_channel", "poll_proceed", "ReadBuf", "Sleep", "WorkerMetrics",
+    "JoinHandle::abort", "asyncify", "Runtime::block_on", "Handle::current", "TimerShared", "LinkedList",
+    "RngSeedGenerator",
+]
 
-async def main(binary: str, folder: str, no_embed: bool) -> None:
+
+async def main(binary: str, folder: str, no_embed: bool, tokio: bool) -> None:
+    searches, symbols = (TOKIO_SEARCHES, TOKIO_SYMBOLS) if tokio else (SEARCHES, SYMBOLS)
     args = ["mcp", "--root", folder] + (["--no-embed"] if no_embed else [])
     # The client passes on only a few variables by default: hand over sg's own (SG_INDEX_DIR...).
     env = {k: v for k, v in os.environ.items() if k.startswith("SG_")}
@@ -69,7 +88,9 @@ async def main(binary: str, folder: str, no_embed: bool) -> None:
             # One untimed call of each warms the caches (symbol table, vectors).
             await s.call_tool("search", {"query": "warm up"})
             await s.call_tool("definition", {"symbol": "main"})
-            for tool, key, items in (("search", "query", SEARCHES), ("definition", "symbol", SYMBOLS)):
+            await s.call_tool("references", {"symbol": "main"})
+            for tool, key, items in (("search", "query", searches), ("definition", "symbol", symbols),
+                                     ("references", "symbol", symbols)):
                 times = []
                 errors = 0
                 for q in items:
@@ -86,4 +107,4 @@ async def main(binary: str, folder: str, no_embed: bool) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    asyncio.run(main(sys.argv[1], sys.argv[2], "--no-embed" in sys.argv[3:]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], "--no-embed" in sys.argv[3:], "--tokio" in sys.argv[3:]))

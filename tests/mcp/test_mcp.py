@@ -11,8 +11,10 @@ from mcp import MCPError
 from conftest import POLL_TIMEOUT, lsp_session, mcp_session, poll, text_of
 
 TOOLS = {
-    "search": ({"query", "limit", "mode", "paths", "languages", "kinds", "context", "max_tokens"}, ["query"]),
+    "search": ({"query", "limit", "mode", "paths", "languages", "kinds", "intent", "context", "max_tokens"},
+               ["query"]),
     "definition": ({"symbol", "limit", "max_tokens"}, ["symbol"]),
+    "references": ({"symbol", "kinds", "near", "limit"}, ["symbol"]),
     "outline": ({"path"}, ["path"]),
     "read": ({"path", "line", "symbol"}, ["path"]),
     "status": (set(), []),
@@ -227,3 +229,70 @@ async def test_an_mcp_server_and_a_language_server_share_one_workspace(repo, ind
             assert r.structured_content["definitions"][0]["path"] == "shared_edit.py"
             lsp_hits = await lsp.request("sg/search", {"query": "seen_by_both_servers"})
             assert lsp_hits["results"][0]["path"] == "shared_edit.py"
+
+
+CALLER = """\
+from client.session import Client, parse_config
+
+
+def start(path):
+    config = parse_config(open(path).read())
+    client = Client(config["host"])
+    return client
+
+
+def reload(text):
+    parse_config = None
+    return text
+"""
+
+
+async def test_references_and_routed_questions_follow_the_code_graph(lexical):
+    (lexical.root / "app").mkdir()
+    (lexical.root / "app/main.py").write_text(CALLER)
+    r = await poll(lambda: lexical.ok("references", symbol="parse_config"),
+                   lambda r: any(u["path"] == "app/main.py" for u in r["references"]),
+                   "the new caller to be indexed")
+    uses = [(u["path"], u["line"], u["kind"], (u["enclosing"] or {}).get("symbol")) for u in r["references"]]
+    # The import and the call; the local of the same name in `reload` is not a use.
+    assert uses == [("app/main.py", 1, "import", None), ("app/main.py", 5, "call", "start")], uses
+    assert r["references"][1]["text"] == 'config = parse_config(open(path).read())'
+    assert r["references"][1]["enclosing"] == {"symbol": "start", "kind": "function", "start_line": 4, "end_line": 7}
+    assert [(d["path"], d["start_line"]) for d in r["definitions"]] == [("client/session.py", 15)]
+    assert (r["total"], r["files"]) == (2, 1)
+    calls = await lexical.ok("references", symbol="Client", kinds=["call"])
+    assert [(u["path"], u["line"]) for u in calls["references"]] == [("app/main.py", 6)]
+
+    # "Who calls X" is routed to the graph: the callers' definitions, the call lines as their match.
+    s = await lexical.ok("search", query="who calls parse_config?")
+    assert s["intent"] == {"intent": "references", "name": "parse_config", "calls_only": True, "guessed": True}
+    assert [(h["path"], h["symbol"], h["start_line"], h["end_line"], h["match_lines"]) for h in s["results"]] == [
+        ("app/main.py", "start", 4, 7, [5, 5])]
+    # "Where is X defined" answers with the definition only.
+    s = await lexical.ok("search", query="where is parse_config defined")
+    assert s["intent"]["intent"] == "definition"
+    assert [(h["path"], h["symbol"], h["start_line"], h["end_line"]) for h in s["results"]] == [
+        ("client/session.py", "parse_config", 15, 17)]
+    # An explicit intent overrides the guess; plain words are a search.
+    s = await lexical.ok("search", query="who calls parse_config", intent="search")
+    assert s["intent"] == {"intent": "search", "guessed": False}
+    s = await lexical.ok("search", query="exponential backoff for failed requests")
+    assert s["intent"]["intent"] == "search" and s["results"][0]["symbol"] == "retry_with_backoff"
+
+    # Bad arguments are tool errors that say what to do; the server lives on.
+    msg = await lexical.error("references", symbol="parse_confg")
+    assert "parse_config" in msg, msg
+    msg = await lexical.error("references", symbol="parse_config", kinds=["caller"])
+    assert "call, type, import, use or field" in msg, msg
+    msg = await lexical.error("search", query="x", intent="callers")
+    assert "unknown intent" in msg, msg
+    assert (await lexical.ok("references", symbol="Client"))["total"] >= 2
+
+
+async def test_files_already_read_are_demoted(lexical):
+    first = (await lexical.ok("search", query="handle", intent="search"))["results"]
+    top = first[0]["path"]
+    assert {h["path"] for h in first} >= {"net/server.rs", "client/session.py"}, first
+    again = (await lexical.ok("search", query="handle", intent="search", context={"read_files": [top]}))["results"]
+    assert again[0]["path"] != top, again
+    assert any(h["path"] == top for h in again), "demoted, not removed"

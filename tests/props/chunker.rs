@@ -183,8 +183,24 @@ fn check(lang: Language, text: &str, cfg: &ChunkConfig) -> Result<(), TestCaseEr
         chunks,
         symbols,
         packs,
+        references,
     } = analyze(lang, text, cfg);
     let lines = line_of(text, text.len());
+    // Every reference names a word of the text at its line and column.
+    let text_lines: Vec<&str> = text.split('\n').collect();
+    for r in &references {
+        let line = text_lines.get(r.line as usize - 1).copied().unwrap_or("");
+        let at = (r.column as usize - 1).min(line.len());
+        prop_assert!(
+            !r.name.is_empty()
+                && line
+                    .get(at..)
+                    .is_some_and(|rest| rest.starts_with(r.name.as_str())),
+            "reference {:?} is not at its place in {:?}",
+            r,
+            line
+        );
+    }
     let mut covered = vec![false; text.len()];
     for c in &chunks {
         let (s, e) = (c.start_byte as usize, c.end_byte as usize);
