@@ -123,7 +123,7 @@ struct SearchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
-    /// Read JSONL queries (`{"query", "limit"?, "mode"?, "intent"?}`) from FILE or `-` and write one JSON result per line.
+    /// Read JSONL queries (`{"query", "limit"?, "mode"?, "intent"?, "current_file"?, "open_files"?, "read_files"?}`) from FILE or `-` and write one JSON result per line.
     #[arg(long, value_name = "FILE")]
     batch: Option<String>,
     /// Do not bring the index up to date before searching.
@@ -224,6 +224,13 @@ struct BatchQuery {
     limit: Option<usize>,
     mode: Option<String>,
     intent: Option<String>,
+    /// Workspace-relative paths: the file being worked on, open files, files already read.
+    #[serde(default)]
+    current_file: Option<String>,
+    #[serde(default)]
+    open_files: Vec<String>,
+    #[serde(default)]
+    read_files: Vec<String>,
 }
 
 impl Cli {
@@ -488,6 +495,9 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
             let mut req = base.clone();
             req.query = q.query;
             req.limit = q.limit.unwrap_or(a.limit);
+            req.context.current_file = q.current_file;
+            req.context.open_files = q.open_files;
+            req.context.read_files = q.read_files;
             if let Some(m) = q.mode {
                 req.mode = parse_mode(&m).map_err(anyhow::Error::msg)?;
             }

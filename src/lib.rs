@@ -31,6 +31,7 @@ pub mod overlay;
 pub mod query;
 pub mod root;
 pub mod search;
+pub mod session;
 pub mod setup;
 pub mod store;
 pub mod symbols;

@@ -26,6 +26,7 @@ use crate::search::{QueryKind, RankConfig, SearchContext, classify_query};
 use self::convert::{apply_change, line_range, path_to_uri, symbol_kind, uri_to_path};
 use self::ext::{IndexState, SearchParams, SearchResult, SearchResultItem, Settings};
 use crate::live::{Folder, Msg};
+use crate::session::{Session, SessionQuery};
 
 /// Options of `sg lsp`.
 #[derive(clap::Args, Debug)]
@@ -42,7 +43,7 @@ pub struct LspArgs {
 pub const COMMANDS: [&str; 3] = ["sg.search", "sg.reindex", "sg.status"];
 
 struct State {
-    folders: RwLock<Vec<Arc<Folder>>>,
+    folders: Session,
     buffers: DashMap<Uri, Rope>,
     settings: RwLock<Settings>,
     embedder: OnceLock<Option<Arc<dyn Embedder>>>,
@@ -166,7 +167,7 @@ impl Server {
         Server {
             client,
             state: Arc::new(State {
-                folders: RwLock::new(Vec::new()),
+                folders: Session::new(),
                 buffers: DashMap::new(),
                 settings: RwLock::new(Settings::default()),
                 embedder: OnceLock::new(),
@@ -188,11 +189,7 @@ impl Server {
     }
 
     fn folders(&self) -> Vec<Arc<Folder>> {
-        self.state
-            .folders
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.state.folders.folders()
     }
 
     /// The folder holding a document, and the document's relative path. The path is normalised
@@ -203,28 +200,17 @@ impl Server {
             tracing::warn!(target: "sg::lsp", "ignoring {}: not a file URI", uri.as_str());
             return None;
         };
-        let folders = self.folders();
-        let mut why = crate::confine::Refusal::Outside;
-        let found = folders
-            .iter()
-            .filter_map(|f| match f.rel(&path) {
-                Ok(r) => Some((f.clone(), r)),
-                Err(e) => {
-                    if e != crate::confine::Refusal::Outside {
-                        why = e;
-                    }
-                    None
+        match self.state.folders.locate(&path) {
+            Ok(found) => Some(found),
+            Err(why) => {
+                if self.folders().is_empty() {
+                    tracing::debug!(target: "sg::lsp", "ignoring {}: no folder is open yet", uri.as_str());
+                } else {
+                    tracing::warn!(target: "sg::lsp", "ignoring {}: {why}", uri.as_str());
                 }
-            })
-            .max_by_key(|(f, _)| f.root.as_os_str().len());
-        if found.is_none() {
-            if folders.is_empty() {
-                tracing::debug!(target: "sg::lsp", "ignoring {}: no folder is open yet", uri.as_str());
-            } else {
-                tracing::warn!(target: "sg::lsp", "ignoring {}: {why}", uri.as_str());
+                None
             }
         }
-        found
     }
 
     fn index_config(s: &Settings) -> crate::config::IndexConfig {
@@ -272,7 +258,7 @@ impl Server {
                 .clone();
             let mut opened = Vec::new();
             for root in roots {
-                if state.folders.read().unwrap_or_else(|e| e.into_inner()).iter().any(|f| f.root == root) {
+                if state.folders.contains(&root) {
                     continue;
                 }
                 let opts = OpenOptions {
@@ -295,7 +281,11 @@ impl Server {
                             current: std::sync::Mutex::new(None),
                         });
                         let folder = Folder::start(Arc::new(ws), &root, progress);
-                        state.folders.write().unwrap_or_else(|e| e.into_inner()).push(folder.clone());
+                        if !state.folders.add(folder.clone()) {
+                            // Opened twice at once: the other one serves it.
+                            folder.stop();
+                            continue;
+                        }
                         // Buffers opened before the folder was ready.
                         for entry in state.buffers.iter() {
                             let Some(path) = uri_to_path(entry.key()) else { continue };
@@ -326,17 +316,7 @@ impl Server {
     }
 
     fn close_folder(&self, root: &PathBuf) {
-        let removed: Vec<Arc<Folder>> = {
-            let mut folders = self
-                .state
-                .folders
-                .write()
-                .unwrap_or_else(|e| e.into_inner());
-            let (gone, keep): (Vec<_>, Vec<_>) = folders.drain(..).partition(|f| &f.root == root);
-            *folders = keep;
-            gone
-        };
-        for f in removed {
+        for f in self.state.folders.remove(Some(root)) {
             std::thread::spawn(move || f.stop());
         }
     }
@@ -373,61 +353,26 @@ impl Server {
             .iter()
             .filter_map(|u| self.locate(u))
             .collect();
-        let position = ctx.position;
-        let folders = self.folders();
-        let base = SearchRequest {
-            query: params.query,
-            limit,
-            mode,
-            paths: params.paths.unwrap_or_default(),
-            languages,
-            kinds,
-            context: SearchContext::default(),
+        let q = SessionQuery {
+            request: SearchRequest {
+                query: params.query,
+                limit,
+                mode,
+                paths: params.paths.unwrap_or_default(),
+                languages,
+                kinds,
+                context: SearchContext::default(),
+            },
+            intent,
+            current,
+            line: ctx.position.map(|p| p.line + 1),
+            open,
+            read: Vec::new(),
         };
         let rank = self.state.rank.clone();
-        let (hits, state, note, route) = blocking(move || {
-            let mut all = Vec::new();
-            let mut state = IndexState::default();
-            let mut note = None;
-            let mut route = None;
-            for f in &folders {
-                let mut req = base.clone();
-                let cur_rel = current
-                    .as_ref()
-                    .filter(|(cf, _)| Arc::ptr_eq(cf, f))
-                    .map(|(_, r)| r.clone());
-                req.context.open_files = open
-                    .iter()
-                    .filter(|(of, _)| Arc::ptr_eq(of, f))
-                    .map(|(_, r)| r.clone())
-                    .collect();
-                if let (Some(rel), Some(pos)) = (&cur_rel, position) {
-                    let line = pos.line + 1;
-                    let table = f.ws.symbol_table()?;
-                    if let Some(e) = table.enclosing(rel, line) {
-                        req.context.exclude = Some((rel.clone(), e.start_line, e.end_line));
-                    }
-                }
-                req.context.current_file = cur_rel;
-                let routed =
-                    crate::agent::route::search(&f.ws, &req, intent, |r| f.search(r, &rank))?;
-                route = route.or(Some(routed.route));
-                let r = routed.response;
-                state.files += r.status.files;
-                state.chunks += r.status.chunks;
-                if f.ws.embedder().is_some() {
-                    state.pending_embeddings += r.status.chunks.saturating_sub(r.status.embedded);
-                    state.fast_embedded += r.status.embedded_fast;
-                }
-                state.pending_files += f.pending_files();
-                note = note.or(r.note);
-                all.extend(r.hits.into_iter().map(|h| (f.root.clone(), h)));
-            }
-            all.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
-            all.truncate(limit);
-            Ok((all, state, note, route))
-        })
-        .await?;
+        let state = self.state.clone();
+        let answer = blocking(move || state.folders.search(&q, &rank)).await?;
+        let hits = answer.hits;
         let results = hits
             .into_iter()
             .filter_map(|(root, h)| {
@@ -450,9 +395,15 @@ impl Server {
         Ok(SearchResult {
             results,
             elapsed_ms: t.elapsed().as_secs_f64() * 1000.0,
-            index: state,
-            note,
-            intent: route,
+            index: IndexState {
+                files: answer.state.files,
+                chunks: answer.state.chunks,
+                pending_files: answer.state.pending_files,
+                pending_embeddings: answer.state.pending_embeddings,
+                fast_embedded: answer.state.fast_embedded,
+            },
+            note: answer.note,
+            intent: answer.route,
         })
     }
 
@@ -658,13 +609,7 @@ impl LanguageServer for Server {
     }
 
     async fn shutdown(&self) -> Result<()> {
-        let folders: Vec<Arc<Folder>> = std::mem::take(
-            &mut *self
-                .state
-                .folders
-                .write()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
+        let folders = self.state.folders.remove(None);
         let _ = tokio::task::spawn_blocking(move || {
             for f in folders {
                 f.stop();

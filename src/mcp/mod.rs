@@ -27,6 +27,7 @@ use crate::index::{Phase, Progress};
 use crate::live::{Folder, Msg};
 use crate::query::SearchRequest;
 use crate::search::{RankConfig, SearchContext};
+use crate::session::{Located, Session, SessionQuery};
 use crate::setup::CommonArgs;
 
 use self::params::{DefinitionArgs, NoArgs, OutlineArgs, ReadArgs, ReferencesArgs, SearchArgs};
@@ -592,34 +593,43 @@ impl SgMcp {
         let query = a.query;
         let paths = a.paths.unwrap_or_default();
         let context = a.context.unwrap_or_default();
-        let (hits, resp, route) = blocking(move || {
+        let t = Instant::now();
+        let (hits, found) = blocking(move || {
             let files = agent::Files::new(&folder.ws);
-            let mut sc = SearchContext::default();
-            if let Some(c) = &context.current_file {
-                sc.current_file = Some(files.rel(c)?);
-            }
-            for o in context.open_files.unwrap_or_default() {
-                sc.open_files.push(files.rel(&o)?);
-            }
-            for o in context.read_files.unwrap_or_default() {
-                sc.read_files.push(files.rel(&o)?);
-            }
-            let req = SearchRequest {
-                query: query.clone(),
-                limit,
-                mode,
-                paths,
-                languages,
-                kinds,
-                context: sc,
+            let loc = |p: &str| -> anyhow::Result<Located> { Ok((folder.clone(), files.rel(p)?)) };
+            let list = |ps: Option<Vec<String>>| -> anyhow::Result<Vec<Located>> {
+                ps.unwrap_or_default().iter().map(|p| loc(p)).collect()
             };
-            let routed =
-                agent::route::search(&folder.ws, &req, intent, |r| folder.search(r, &rank))?;
-            let r = routed.response;
-            let hits = agent::with_code(&folder.ws, &r.hits, &query, max_tokens);
-            Ok((hits, r, routed.route))
+            let q = SessionQuery {
+                request: SearchRequest {
+                    query: query.clone(),
+                    limit,
+                    mode,
+                    paths,
+                    languages,
+                    kinds,
+                    context: SearchContext::default(),
+                },
+                intent,
+                current: context.current_file.as_deref().map(loc).transpose()?,
+                line: None,
+                open: list(context.open_files)?,
+                read: list(context.read_files)?,
+            };
+            let session = Session::new();
+            session.add(folder.clone());
+            let a = session.search(&q, &rank)?;
+            let plain: Vec<_> = a.hits.iter().map(|(_, h)| h.clone()).collect();
+            let hits = agent::with_code(&folder.ws, &plain, &query, max_tokens);
+            Ok((hits, a))
         })
         .await?;
+        let route = found.route.clone().unwrap_or(crate::intent::Route {
+            intent: crate::intent::Intent::Search,
+            name: None,
+            calls_only: false,
+            guessed: true,
+        });
         let mut text = String::new();
         if let Some(name) = &route.name {
             let _ = writeln!(text, "answered as: {} of {name}", route.intent.name());
@@ -628,16 +638,16 @@ impl SgMcp {
             text.push_str("no results\n");
         }
         render(&hits, &mut text);
-        if let Some(n) = &resp.note {
+        if let Some(n) = &found.note {
             let _ = writeln!(text, "note: {n}");
         }
         let json = serde_json::json!({
-            "mode": resp.mode.name(),
+            "mode": found.mode.unwrap_or(crate::search::Mode::Hybrid).name(),
             "intent": route,
             "results": hits,
-            "note": resp.note,
-            "index": {"files": resp.status.files, "chunks": resp.status.chunks, "embedded": resp.status.embedded},
-            "elapsed_ms": resp.elapsed.as_secs_f64() * 1000.0,
+            "note": found.note,
+            "index": {"files": found.state.files, "chunks": found.state.chunks, "embedded": found.state.embedded},
+            "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0,
         });
         Ok(answer(text, json))
     }
