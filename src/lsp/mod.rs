@@ -315,7 +315,7 @@ impl Server {
         }
     }
 
-    fn close_folder(&self, root: &PathBuf) {
+    fn close_folder(&self, root: &std::path::Path) {
         for f in self.state.folders.remove(Some(root)) {
             std::thread::spawn(move || f.stop());
         }
