@@ -123,11 +123,16 @@ def main():
     for section in speed.get("notes", []):
         w(section)
         w("")
-    # Hand-written: measured by eval/run_packages.sh (function level) and examples/ann_bench.rs, not by the
+    # Hand-written: measured by eval/run_packages.sh (function level), the agents' scripts (eval/agents_bench.md)
+    # and examples/ann_bench.rs, not by the
     # benchmark run.
     functions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "function_level.md")
     if os.path.exists(functions):
         w(open(functions).read().strip())
+        w("")
+    agents = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agents_bench.md")
+    if os.path.exists(agents):
+        w(open(agents).read().strip())
         w("")
     ann = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ann_bench.md")
     if os.path.exists(ann):

@@ -144,18 +144,11 @@ struct StatusArgs {
     json: bool,
 }
 
+/// What the name commands (`def`, `refs`) share: the workspace, JSON output, and whether to update first.
 #[derive(Args, Debug)]
-struct DefArgs {
-    /// The name, plain (`parse_config`) or qualified (`Server::handle`, `config.parse`).
-    name: String,
+struct NameCmdArgs {
     #[command(flatten)]
     root: RootArgs,
-    /// Most definitions shown.
-    #[arg(short = 'n', long, default_value_t = 10)]
-    limit: usize,
-    /// Token budget (bytes / 4) for the code of the definitions in the JSON answer.
-    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
-    budget: usize,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -167,11 +160,25 @@ struct DefArgs {
 }
 
 #[derive(Args, Debug)]
+struct DefArgs {
+    /// The name, plain (`parse_config`) or qualified (`Server::handle`, `config.parse`).
+    name: String,
+    #[command(flatten)]
+    cmd: NameCmdArgs,
+    /// Most definitions shown.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    limit: usize,
+    /// Token budget (bytes / 4) for the code of the definitions in the JSON answer.
+    #[arg(long, value_name = "TOKENS", default_value_t = 2000)]
+    budget: usize,
+}
+
+#[derive(Args, Debug)]
 struct RefsArgs {
     /// The name, plain (`parse_config`) or qualified (`Server::handle`, `config.parse`).
     name: String,
     #[command(flatten)]
-    root: RootArgs,
+    cmd: NameCmdArgs,
     /// Rank uses nearest this file first (same file, same folder, imports).
     #[arg(long, value_name = "FILE")]
     near: Option<String>,
@@ -181,14 +188,6 @@ struct RefsArgs {
     /// Most uses shown.
     #[arg(short = 'n', long, default_value_t = 200)]
     limit: usize,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-    /// Do not bring the index up to date first.
-    #[arg(long)]
-    no_update: bool,
-    #[command(flatten)]
-    common: CommonArgs,
 }
 
 fn parse_ref_kind(s: &str) -> Result<crate::graph::RefKind, String> {
@@ -540,22 +539,22 @@ fn cmd_search(a: SearchArgs) -> Result<i32> {
 }
 
 /// Opens a workspace for a structural command (no model: names need none) and brings it up to date.
-fn open_for_names(root: &RootArgs, common: &CommonArgs, update: bool) -> Result<Workspace> {
-    let found = common.resolve_root(root.given())?;
-    let mut common = common.clone();
+fn open_for_names(a: &NameCmdArgs) -> Result<Workspace> {
+    let found = a.common.resolve_root(a.root.given())?;
+    let mut common = a.common.clone();
     common.no_embed = true;
     let ws = common.open(&found.root)?;
-    if let Some(note) = prepare_for_search(&ws, &common, update)? {
+    if let Some(note) = prepare_for_search(&ws, &common, !a.no_update)? {
         eprintln!("note: {note}");
     }
     Ok(ws)
 }
 
 fn cmd_def(a: DefArgs) -> Result<i32> {
-    let ws = open_for_names(&a.root, &a.common, !a.no_update)?;
+    let ws = open_for_names(&a.cmd)?;
     let defs = crate::agent::definitions(&ws, &a.name, a.limit.max(1), a.budget)?;
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if a.cmd.json {
         let v = serde_json::json!({ "name": a.name, "definitions": defs });
         writeln!(out, "{v}")?;
     } else {
@@ -579,7 +578,7 @@ fn cmd_def(a: DefArgs) -> Result<i32> {
 }
 
 fn cmd_refs(a: RefsArgs) -> Result<i32> {
-    let ws = open_for_names(&a.root, &a.common, !a.no_update)?;
+    let ws = open_for_names(&a.cmd)?;
     let q = crate::agent::references::RefQuery {
         name: a.name.clone(),
         near: a.near.clone(),
@@ -588,7 +587,7 @@ fn cmd_refs(a: RefsArgs) -> Result<i32> {
     };
     let r = crate::agent::references::references(&ws, &q)?;
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if a.cmd.json {
         writeln!(out, "{}", serde_json::to_string(&r)?)?;
     } else {
         for u in &r.references {

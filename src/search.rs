@@ -130,9 +130,10 @@ pub struct RankConfig {
     /// Multiplier for declaration files (`.pyi` stubs, `.d.ts`): they repeat the signatures of the code that
     /// answers.
     pub declaration_penalty: f32,
-    /// Weight of a definition's centrality, the number of files using its name (the code graph): a
-    /// definition's score is multiplied by `1 + centrality · ln(1 + files) / ln(65)`, the files counted up to
-    /// 64, so a definition many files use ranks above an unused one of the same score.
+    /// Weight of a definition's centrality, the number of files using its name (the code graph), for queries
+    /// that name an identifier: a definition's score is multiplied by `1 + centrality · ln(1 + files) /
+    /// ln(65)`, the files counted up to 64, so a definition many files use ranks above an unused one of the
+    /// same score.
     pub centrality: f32,
     /// Multiplier for results in files the caller says it has already read (an agent wants something new).
     pub read_penalty: f32,
@@ -449,7 +450,7 @@ pub fn rank(
         }
         if c.kind.is_definition() {
             boost("definition", cfg.definition_boost, &mut score);
-            if cfg.centrality > 0.0 && c.used_by > 0 {
+            if cfg.centrality > 0.0 && c.used_by > 0 && kind == QueryKind::Identifier {
                 let f = 1.0 + cfg.centrality * (1.0 + c.used_by.min(64) as f32).ln() / 65f32.ln();
                 boost("centrality", f, &mut score);
             }

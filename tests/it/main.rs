@@ -7,6 +7,7 @@ mod definitions;
 mod engine;
 mod faults;
 mod first_contact;
+mod graph;
 #[cfg(unix)]
 mod hostile_files;
 mod own_index;
