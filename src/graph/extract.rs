@@ -192,13 +192,13 @@ fn is_function_scope(kind: &str) -> bool {
         || kind.contains("lambda")
 }
 
-/// If `node` (an identifier) is a local name bound inside a function (a `let`, a parameter, a loop
-/// variable, an assignment in a function body), the byte range of that function.
-fn local_binding(node: Node) -> Option<(usize, usize)> {
+/// If `node` (an identifier under `anc`, its ancestors from the root) is a local name bound inside a
+/// function (a `let`, a parameter, a loop variable, an assignment in a function body), the byte range of
+/// that function.
+fn local_binding(node: Node, anc: &[Node]) -> Option<(usize, usize)> {
     let mut child = node;
     let mut binder = None;
-    for _ in 0..8 {
-        let p = child.parent()?;
+    for (i, p) in anc.iter().enumerate().rev().take(8) {
         if is_binder(p.kind()) {
             let in_value = NOT_BOUND.iter().any(|f| {
                 p.child_by_field_name(f)
@@ -207,28 +207,31 @@ fn local_binding(node: Node) -> Option<(usize, usize)> {
             if in_value {
                 return None;
             }
-            binder = Some(p);
+            binder = Some(i);
             break;
         }
         if !is_pattern_part(p.kind()) {
             return None;
         }
-        child = p;
+        child = *p;
     }
-    let mut up = binder?.parent();
-    while let Some(n) = up {
-        if is_function_scope(n.kind()) {
-            return Some((n.start_byte(), n.end_byte()));
-        }
-        up = n.parent();
-    }
-    None
+    anc[..binder?]
+        .iter()
+        .rev()
+        .find(|n| is_function_scope(n.kind()))
+        .map(|n| (n.start_byte(), n.end_byte()))
 }
 
 /// Whether the identifier `node` is the name a definition of the file gives itself (the chunker's
 /// `symbols`): it declares there, it does not refer.
-fn defines(lang: Language, node: Node, symbols: &[Symbol], text: &[u8]) -> bool {
-    let Some(parent) = node.parent() else {
+fn defines(
+    lang: Language,
+    node: Node,
+    parent: Option<&Node>,
+    symbols: &[Symbol],
+    text: &[u8],
+) -> bool {
+    let Some(parent) = parent else {
         return false;
     };
     let name = &text[node.start_byte()..node.end_byte()];
@@ -254,31 +257,30 @@ fn defines(lang: Language, node: Node, symbols: &[Symbol], text: &[u8]) -> bool 
         .any(|s| s.start_byte <= at && at < s.end_byte && s.name.as_bytes() == name)
 }
 
-/// What kind of use the identifier `node` is.
-fn kind_of(node: Node) -> RefKind {
+/// What kind of use the identifier `node` (under `anc`, its ancestors from the root) is.
+fn kind_of(node: Node, anc: &[Node]) -> RefKind {
     // Imports: any statement above (before a definition or block) that imports.
-    let mut up = node.parent();
-    for _ in 0..8 {
-        let Some(n) = up else { break };
+    for n in anc.iter().rev().take(8) {
         if is_import(n.kind()) {
             return RefKind::Import;
         }
         if stops_upward(n.kind()) {
             break;
         }
-        up = n.parent();
     }
     // Calls: climb through qualifiers while the identifier stays their last part.
     let mut child = node;
-    let mut parent = node.parent();
-    while let Some(p) = parent {
+    let mut up = anc.len();
+    while up > 0 {
+        let p = anc[up - 1];
         if is_qualifier(p.kind()) && last_named_child(p).is_some_and(|c| c.id() == child.id()) {
             child = p;
-            parent = p.parent();
+            up -= 1;
             continue;
         }
         break;
     }
+    let parent = up.checked_sub(1).map(|i| anc[i]);
     if let Some(p) = parent
         && is_call(p.kind())
         && is_callee(p, child)
@@ -290,8 +292,8 @@ fn kind_of(node: Node) -> RefKind {
         return RefKind::Field;
     }
     if node.kind() == "type_identifier"
-        || node
-            .parent()
+        || anc
+            .last()
             .is_some_and(|p| p.kind().contains("type") && !p.kind().contains("arguments"))
     {
         return RefKind::Type;
@@ -336,13 +338,16 @@ pub fn references(lang: Language, root: Node, text: &str, symbols: &[Symbol]) ->
     let mut out = Vec::new();
     let mut locals: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
     let mut cursor = root.walk();
+    // The ancestors of the cursor's node, from the root (a node's parent is costly to ask the tree for).
+    let mut stack: Vec<Node> = Vec::new();
     let mut descend = true;
     loop {
         let node = cursor.node();
         if descend && node.child_count() == 0 {
-            visit(lang, node, bytes, symbols, &mut out, &mut locals);
+            visit(lang, node, &stack, bytes, symbols, &mut out, &mut locals);
         }
         if descend && cursor.goto_first_child() {
+            stack.push(node);
             continue;
         }
         if cursor.goto_next_sibling() {
@@ -352,6 +357,7 @@ pub fn references(lang: Language, root: Node, text: &str, symbols: &[Symbol]) ->
         if !cursor.goto_parent() {
             break;
         }
+        stack.pop();
         descend = false;
     }
     // A plain mention of a name bound locally in the function around it is that local, not a reference.
@@ -367,6 +373,7 @@ pub fn references(lang: Language, root: Node, text: &str, symbols: &[Symbol]) ->
 fn visit(
     lang: Language,
     node: Node,
+    anc: &[Node],
     bytes: &[u8],
     symbols: &[Symbol],
     out: &mut Vec<(Reference, usize)>,
@@ -377,7 +384,7 @@ fn visit(
         return;
     }
     if kind == "word"
-        && (lang != Language::Bash || node.parent().is_none_or(|p| p.kind() != "command_name"))
+        && (lang != Language::Bash || anc.last().is_none_or(|p| p.kind() != "command_name"))
     {
         return;
     }
@@ -387,11 +394,11 @@ fn visit(
     else {
         return;
     };
-    if defines(lang, node, symbols, bytes) {
+    if defines(lang, node, anc.last(), symbols, bytes) {
         return;
     }
     if kind == "identifier"
-        && let Some(scope) = local_binding(node)
+        && let Some(scope) = local_binding(node, anc)
     {
         locals.entry(name.to_owned()).or_default().push(scope);
     }
@@ -404,7 +411,7 @@ fn visit(
             kind: if kind == "word" {
                 RefKind::Call
             } else {
-                kind_of(node)
+                kind_of(node, anc)
             },
         },
         node.start_byte(),
