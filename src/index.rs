@@ -304,21 +304,13 @@ fn is_lmdb_damage(err: &anyhow::Error) -> bool {
 /// A file's language and its chunks' texts by first line, for the import graph.
 type FileParts<'a> = (Language, Vec<(u32, &'a str)>);
 
-fn lexical_doc<'a>(
-    id: ChunkId,
-    rec: &'a ChunkRecord,
-    path: &'a str,
-    symbols: &'a mut String,
-) -> LexDoc<'a> {
-    symbols.clear();
-    if let Some(name) = &rec.symbol {
-        symbols.push_str(name);
-    }
+/// The lexical document of a unit: its own name (one per unit), its enclosing chain, kind, language and text.
+fn lexical_doc<'a>(id: ChunkId, rec: &'a ChunkRecord, path: &'a str) -> LexDoc<'a> {
     LexDoc {
         chunk_id: id.0,
         file_id: rec.file.0,
         path,
-        symbol: (!symbols.is_empty()).then_some(symbols.as_str()),
+        symbol: rec.symbol.as_deref().filter(|n| !n.is_empty()),
         enclosing: &rec.enclosing,
         kind: rec.kind.name(),
         language: rec.language.name(),
@@ -836,7 +828,6 @@ impl Workspace {
         let paths: HashMap<FileId, String> =
             files.into_iter().map(|(id, r)| (id, r.path)).collect();
         let mut n = 0usize;
-        let mut names = String::new();
         let mut orphans = Vec::new();
         self.store.for_each_chunk(&txn, |id, rec| {
             if !live.contains(&id) {
@@ -844,7 +835,7 @@ impl Workspace {
                 return Ok(());
             }
             let path = paths.get(&rec.file).map(String::as_str).unwrap_or("");
-            w.add(&lexical_doc(id, &rec, path, &mut names))
+            w.add(&lexical_doc(id, &rec, path))
                 .map_err(|_| crate::store::StoreError::Corrupt("lexical"))?;
             n += 1;
             Ok(())
@@ -1069,9 +1060,8 @@ impl Workspace {
         }
         self.store.set_lexical_dirty(&mut txn, true)?;
         self.store.commit(txn)?;
-        let mut names = String::new();
         for (id, rec, path) in &docs {
-            w.add(&lexical_doc(*id, rec, path, &mut names))?;
+            w.add(&lexical_doc(*id, rec, path))?;
         }
         w.commit()?;
         self.lexical.reload()?;

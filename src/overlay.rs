@@ -351,7 +351,6 @@ fn build(ws: &Workspace, buffers: &BTreeMap<String, Arc<str>>) -> Result<Snapsho
     let mut files = Vec::new();
     let mut ids = HashMap::new();
     let mut by_hash = HashMap::new();
-    let mut symbols = String::new();
     for (path, text) in buffers {
         let language = crate::vfs::detect_language(path, text);
         let analysis = chunk::analyze(language, text, &chunk_cfg);
@@ -362,15 +361,11 @@ fn build(ws: &Workspace, buffers: &BTreeMap<String, Arc<str>>) -> Result<Snapsho
             ids.insert(id, (fi, ci));
             let hash = ContentHash::of(embedding_text(&c.enclosing, &c.text).as_bytes());
             by_hash.insert((path.clone(), hash), id);
-            symbols.clear();
-            if let Some(name) = &c.symbol {
-                symbols.push_str(name);
-            }
             writer.add(&LexDoc {
                 chunk_id: id.0,
                 file_id: fi as u32,
                 path,
-                symbol: (!symbols.is_empty()).then_some(symbols.as_str()),
+                symbol: c.symbol.as_deref().filter(|n| !n.is_empty()),
                 enclosing: &c.enclosing,
                 kind: c.kind.name(),
                 language: language.name(),

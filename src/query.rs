@@ -535,6 +535,8 @@ impl Workspace {
             }
             records.insert(*id, rec);
         }
+        // Closed before the tables below are loaded: they open read transactions of their own, and LMDB
+        // allows one per thread.
         drop(txn);
         let uses = self.ref_table()?;
         let info: HashMap<ChunkId, CandidateInfo<'_>> = records
