@@ -27,6 +27,7 @@
 mod lang;
 mod layout;
 mod markdown;
+pub mod references;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -301,8 +302,7 @@ pub fn analyze(lang: Language, text: &str, cfg: &ChunkConfig) -> Analysis {
         match syntax::parse(lang, text) {
             Some(tree) => {
                 symbols = code(&mut cx, lang, tree.root_node());
-                references =
-                    crate::graph::extract::references(lang, tree.root_node(), text, &symbols);
+                references = references::references(lang, tree.root_node(), text, &symbols);
             }
             None => cx.windows_chunk(0, text.len(), 0, None, ChunkKind::Window, ""),
         }

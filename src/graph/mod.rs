@@ -1,5 +1,5 @@
 //! The code graph: where each name is used. Chunking reads every file's references out of its syntax
-//! tree ([`extract`]); the store keeps them per file beside the definitions, and [`RefTable`] keeps, in
+//! tree ([`crate::chunk::references`]); the store keeps them per file beside the definitions, and [`RefTable`] keeps, in
 //! memory, which files use which name, up to date with every write. [`crate::agent::references`]
 //! answers "where is X used" and "who calls X" with each use's enclosing definition;
 //! [`RefTable::file_count`] is the centrality a search ranks by.
@@ -7,8 +7,6 @@
 //! Resolution is by name: a use of `parse` counts for every definition named `parse`. A qualified
 //! name (`Config::parse`, `config.parse`) narrows the answer to uses written with that qualifier or in
 //! files that mention it, which is an approximation, not a type check.
-
-pub mod extract;
 
 use std::collections::HashMap;
 

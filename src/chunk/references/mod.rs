@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::{RefKind, Reference};
-use crate::chunk::Symbol;
+use super::Symbol;
+use crate::graph::{RefKind, Reference};
 use crate::syntax::Language;
 
 /// The longest name kept (longer identifiers are generated code, not names an agent asks about).
@@ -417,3 +417,6 @@ fn visit(
         node.start_byte(),
     ));
 }
+
+#[cfg(test)]
+mod tests;
