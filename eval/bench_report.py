@@ -134,6 +134,10 @@ def main():
     if os.path.exists(agents):
         w(open(agents).read().strip())
         w("")
+    scale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scale_bench.md")
+    if os.path.exists(scale):
+        w(open(scale).read().strip())
+        w("")
     ann = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ann_bench.md")
     if os.path.exists(ann):
         w(open(ann).read().strip())
