@@ -98,12 +98,17 @@ fn answered(
 }
 
 /// Moves the hits that define `name` (as written, last part of a qualified name) ahead of the others,
-/// keeping both groups' order.
+/// keeping both groups' order, and raises their scores to the best of the rest, so that a merge by score
+/// (several folders) keeps them first.
 fn definitions_first(hits: &mut Vec<SearchHit>, name: &str) {
     let last = lookup::split(name).name;
     let (mut defs, rest): (Vec<SearchHit>, Vec<SearchHit>) = std::mem::take(hits)
         .into_iter()
         .partition(|h| h.kind.is_definition() && h.symbol.as_deref() == Some(last));
+    let best_rest = rest.first().map_or(0.0, |h| h.score);
+    for d in &mut defs {
+        d.score = d.score.max(best_rest);
+    }
     defs.extend(rest);
     *hits = defs;
 }

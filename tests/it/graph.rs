@@ -180,6 +180,19 @@ fn questions_are_routed_to_the_graph_and_plain_words_are_searched() {
         r.response.note
     );
 
+    // A bare identifier puts its definitions first, with scores that keep them first in a merge.
+    let r = run("Config", None);
+    assert_eq!(r.route.intent, Intent::Symbol);
+    let hits = &r.response.hits;
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].symbol.as_deref()),
+        ("src/config.rs", Some("Config"))
+    );
+    assert!(
+        hits.windows(2).all(|w| w[0].score >= w[1].score),
+        "scores must not rise down the list"
+    );
+
     // An explicit intent wins over the guess.
     let r = run("who calls parse_config", Some(Intent::Search));
     assert_eq!(r.route.intent, Intent::Search);

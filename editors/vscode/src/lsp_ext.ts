@@ -22,6 +22,20 @@ export interface SearchContextParams {
 
 export type SearchMode = 'hybrid' | 'lexical' | 'semantic';
 
+/** What a query asks for; `auto` (the default) guesses it from the words. */
+export type SearchIntent = 'auto' | 'search' | 'symbol' | 'definition' | 'references';
+
+/** The route a query took. */
+export interface Route {
+  intent: Exclude<SearchIntent, 'auto'>;
+  /** The name looked up (definition, references and symbol routes). */
+  name?: string;
+  /** Only calls were asked for ("who calls X"). */
+  calls_only?: boolean;
+  /** Whether the intent was guessed from the query. */
+  guessed: boolean;
+}
+
 export interface SearchParams {
   query: string;
   /** Default: the `limit` setting. */
@@ -32,6 +46,7 @@ export interface SearchParams {
   languages?: string[];
   kinds?: string[];
   context?: SearchContextParams;
+  intent?: SearchIntent;
 }
 
 export interface SearchResultItem {
@@ -64,6 +79,8 @@ export interface SearchResult {
   elapsedMs: number;
   index: IndexState;
   note?: string;
+  /** The route the query took. */
+  intent?: Route;
 }
 
 export const SEARCH_METHOD = 'sg/search';
