@@ -204,7 +204,8 @@ pub fn files_named<'a>(table: &'a SymbolTable, name: &str) -> Vec<&'a str> {
     out
 }
 
-fn file_stem(path: &str) -> &str {
+/// A path's file name up to its first dot (`src/config.test.ts` → `config`).
+pub fn file_stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.split('.').next().unwrap_or(name)
 }

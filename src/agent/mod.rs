@@ -256,8 +256,7 @@ pub fn module_files(
         .into_iter()
         .filter_map(|p| {
             let lines = files.text(p)?.lines().count().max(1) as u32;
-            let stem = p.rsplit('/').next().unwrap_or(p);
-            let stem = stem.split('.').next().unwrap_or(stem);
+            let stem = lookup::file_stem(p);
             Some((
                 p.to_string(),
                 SymbolEntry::new(stem, crate::chunk::ChunkKind::Module, None, 1, lines),

@@ -113,13 +113,27 @@ fn definitions_first(hits: &mut Vec<SearchHit>, name: &str) {
     *hits = defs;
 }
 
-/// Whether a hit at `path` of `kind` passes the request's language and kind filters and path globs.
-fn passes(req: &SearchRequest, path: &str, kind: ChunkKind) -> Result<bool> {
-    let lang = Language::from_path(std::path::Path::new(path));
-    let globs = crate::query::build_globs(&req.paths)?;
-    Ok((req.languages.is_empty() || req.languages.contains(&lang))
-        && (req.kinds.is_empty() || req.kinds.contains(&kind))
-        && globs.is_none_or(|g| g.is_match(path)))
+/// The request's language and kind filters and path globs (compiled once per search).
+struct Filters<'a> {
+    req: &'a SearchRequest,
+    globs: Option<globset::GlobSet>,
+}
+
+impl<'a> Filters<'a> {
+    fn new(req: &'a SearchRequest) -> Result<Self> {
+        Ok(Filters {
+            req,
+            globs: crate::query::build_globs(&req.paths)?,
+        })
+    }
+
+    /// Whether a hit at `path` of `kind` passes them.
+    fn pass(&self, path: &str, kind: ChunkKind) -> bool {
+        let lang = Language::from_path(std::path::Path::new(path));
+        (self.req.languages.is_empty() || self.req.languages.contains(&lang))
+            && (self.req.kinds.is_empty() || self.req.kinds.contains(&kind))
+            && self.globs.as_ref().is_none_or(|g| g.is_match(path))
+    }
 }
 
 /// Score of the `i`-th of a name route's hits: they are in order, so the score only keeps it.
@@ -186,12 +200,13 @@ fn definition_hits(
                 modules
             }
         };
+    let filters = Filters::new(req)?;
     let mut out = Vec::new();
     for (path, e) in found {
         if out.len() >= req.limit {
             break;
         }
-        if !passes(req, &path, e.kind)? {
+        if !filters.pass(&path, e.kind) {
             continue;
         }
         let lines = (e.start_line, e.end_line);
@@ -258,12 +273,13 @@ fn use_hits(
         }
     }
     let mut files = Files::new(ws);
+    let filters = Filters::new(req)?;
     let mut out = Vec::new();
     for (path, span, symbol, kind, uses) in groups {
         if out.len() >= req.limit {
             break;
         }
-        if !passes(req, &path, kind)? {
+        if !filters.pass(&path, kind) {
             continue;
         }
         let first = uses.first().map_or(span.0, |u| u.0);

@@ -8,7 +8,7 @@ use sg::intent::Intent;
 use sg::query::SearchRequest;
 use sg::search::RankConfig;
 
-use crate::support::{TestWs, json, sg};
+use crate::support::{TestWs, ok_json, sg};
 
 const REPO: &str = r#"
 //- /src/config.rs
@@ -202,17 +202,11 @@ fn questions_are_routed_to_the_graph_and_plain_words_are_searched() {
 #[test]
 fn the_binary_answers_refs_and_def_as_json() {
     let t = TestWs::new(REPO);
-    let out = sg(&t)
-        .args(["refs", "parse_config", "--json", "--no-embed", "--root"])
-        .arg(t.root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = ok_json(
+        sg(&t)
+            .args(["refs", "parse_config", "--json", "--no-embed", "--root"])
+            .arg(t.root()),
     );
-    let v = json(&out.stdout);
     assert_eq!(v["total"], 2);
     assert_eq!(v["references"][1]["enclosing"]["symbol"], "start");
     assert_eq!(
@@ -221,12 +215,11 @@ fn the_binary_answers_refs_and_def_as_json() {
     );
     assert_eq!(v["definitions"][0]["path"], "src/config.rs");
 
-    let out = sg(&t)
-        .args(["def", "Config", "--json", "--root"])
-        .arg(t.root())
-        .output()
-        .unwrap();
-    let v = json(&out.stdout);
+    let v = ok_json(
+        sg(&t)
+            .args(["def", "Config", "--json", "--root"])
+            .arg(t.root()),
+    );
     assert_eq!(v["definitions"][0]["path"], "src/config.rs");
     assert_eq!(
         v["definitions"][0]["code"],

@@ -109,6 +109,17 @@ pub fn sg(t: &TestWs) -> std::process::Command {
     c
 }
 
+/// Runs a command that must succeed (its stderr shown otherwise) and parses its JSON output.
+pub fn ok_json(cmd: &mut std::process::Command) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out.stdout)
+}
+
 /// Parses a command's JSON output, showing it when it is not JSON.
 pub fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out)
