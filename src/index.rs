@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::ann::{AnnIndex, AnnStatus, BuildReport};
 use crate::chunk::{self, Analysis, Chunk, Pack};
 use crate::config::IndexConfig;
-use crate::embed::Embedder;
+use crate::embed::{Embedder, embedding_text};
 use crate::graph::{RefTable, Reference};
 use crate::ids::{ChunkId, ContentHash, FileId, ModelFingerprint};
 use crate::imports::ImportGraph;
@@ -165,15 +165,6 @@ struct PreparedFile {
     chunks: Vec<(Chunk, ContentHash, Option<String>)>,
     symbols: Vec<SymbolRecord>,
     references: Vec<Reference>,
-}
-
-/// The text embedded for a chunk: its enclosing symbols give methods their class context.
-pub fn embedding_text(enclosing: &str, text: &str) -> String {
-    if enclosing.is_empty() {
-        text.to_owned()
-    } else {
-        format!("{enclosing}\n{text}")
-    }
 }
 
 /// The texts the main model embeds for a file: one per pack (the pack's span of the file, after the

@@ -12,8 +12,9 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::chunk::{self, Chunk};
+use crate::embed::embedding_text;
 use crate::ids::{ChunkId, ContentHash};
-use crate::index::{Workspace, embedding_text};
+use crate::index::Workspace;
 use crate::lexical::{LexDoc, LexQuery, LexicalIndex};
 use crate::query::{SearchHit, SearchRequest, SearchResponse, snippet};
 use crate::search::{CandidateInfo, RankConfig, Signals, rank};

@@ -21,9 +21,10 @@ use crate::syntax::Language;
 /// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32); version 4 makes every
 /// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member);
 /// version 5 cuts every container with members into its header and members; version 6 keeps every file's
-/// references (the code graph); version 7 leaves locals out of them and tells member reads apart. (A change
+/// references (the code graph); version 7 leaves locals out of them and tells member reads apart; version 8 embeds units without their
+/// comment leaders (`embed::embedding_text`), which changes every unit's hash. (A change
 /// of what chunking or reference extraction yields changes this number, so that indexes are rebuilt.)
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
 const SEAL: usize = 4;

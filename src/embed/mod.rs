@@ -15,9 +15,9 @@
 //! [`FakeEmbedder`] is a deterministic hashed bag of words with the same interface, for pipeline tests that should
 //! not load a transformer.
 //!
-//! One file per part: `manifest` (the manifest and model kinds), `pooling`, `bert`, `static_model` with its ASCII
-//! fast path `wordpiece`, and `fake`; this file holds the trait, the options, and where models are found and how
-//! they are loaded.
+//! One file per part: `manifest` (the manifest and model kinds), `pooling`, `bert`, `static_model` with its ASCII fast path `wordpiece`, `fake`, and
+//! `text` (what the models read of a unit); this file holds the trait, the options, and where models are found
+//! and how they are loaded.
 
 mod bert;
 mod fake;
@@ -26,6 +26,7 @@ mod pooling;
 mod static_model;
 #[cfg(test)]
 mod tests;
+mod text;
 mod wordpiece;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ pub use fake::FakeEmbedder;
 pub use manifest::{ModelKind, ModelManifest};
 pub use pooling::{Pooling, mean_pool_l2};
 pub use static_model::StaticEmbedder;
+pub use text::{embedding_text, strip_comment_leaders};
 
 use crate::ids::ModelFingerprint;
 use crate::models::ModelSource;

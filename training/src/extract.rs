@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sg::chunk;
 use sg::config::IndexConfig;
-use sg::index::embedding_text;
+use sg::embed::embedding_text;
 use sg::lexical::split_identifier;
 use sg::syntax::Language;
 use sg::vfs;
