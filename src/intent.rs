@@ -268,9 +268,185 @@ pub fn given(intent: Intent, query: &str) -> Route {
     }
 }
 
+/// Verbs that open a description of what code does ("Returns the ...", "create a new ..."), sorted.
+const ACTION_VERBS: &[&str] = &[
+    "add",
+    "advance",
+    "append",
+    "apply",
+    "assert",
+    "build",
+    "calculate",
+    "call",
+    "cancel",
+    "check",
+    "clear",
+    "clone",
+    "close",
+    "collect",
+    "compare",
+    "compute",
+    "concatenate",
+    "consume",
+    "convert",
+    "copy",
+    "count",
+    "create",
+    "decode",
+    "delete",
+    "deserialize",
+    "determine",
+    "drop",
+    "emit",
+    "encode",
+    "ensure",
+    "execute",
+    "extend",
+    "extract",
+    "fetch",
+    "fill",
+    "filter",
+    "find",
+    "flatten",
+    "flush",
+    "format",
+    "generate",
+    "get",
+    "handle",
+    "initialize",
+    "insert",
+    "invoke",
+    "iterate",
+    "join",
+    "load",
+    "look",
+    "make",
+    "map",
+    "merge",
+    "move",
+    "normalize",
+    "open",
+    "parse",
+    "perform",
+    "pop",
+    "prepend",
+    "print",
+    "process",
+    "push",
+    "put",
+    "read",
+    "receive",
+    "register",
+    "release",
+    "remove",
+    "render",
+    "replace",
+    "request",
+    "reserve",
+    "reset",
+    "resolve",
+    "retrieve",
+    "return",
+    "reverse",
+    "run",
+    "save",
+    "scan",
+    "search",
+    "send",
+    "serialize",
+    "set",
+    "sift",
+    "skip",
+    "sort",
+    "split",
+    "start",
+    "stop",
+    "store",
+    "swap",
+    "take",
+    "test",
+    "transform",
+    "truncate",
+    "try",
+    "update",
+    "validate",
+    "wait",
+    "wrap",
+    "write",
+    "yield",
+];
+
+/// Whether the query opens with a verb, as a function's doc does (`Returns the length…`, `create a new
+/// parser`, `If empty, return…`): it describes what code does, so a callable answers it rather than the type
+/// it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`).
+pub fn describes_action(q: &str) -> bool {
+    // Words as written: an identifier (`parse_config`, `getName`) names code, it does not describe it.
+    let mut words = q
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'));
+    let Some(first) = words
+        .next()
+        .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+    else {
+        return false;
+    };
+    if first.chars().skip(1).any(|c| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let first = first.to_ascii_lowercase();
+    // One word is a name (`Deserialize`); "Set of options", "Map of names" are nouns.
+    match words.next() {
+        None => return false,
+        Some(w) if w.eq_ignore_ascii_case("of") => return false,
+        Some(_) => {}
+    }
+    if first == "if" || first == "when" {
+        // "If Left, return true": the clause after the condition says what is done.
+        return q
+            .split_once(',')
+            .is_some_and(|(_, rest)| describes_action(rest));
+    }
+    let verb = |w: &str| ACTION_VERBS.binary_search(&w).is_ok();
+    verb(&first)
+        || first
+            .strip_suffix("ies")
+            .is_some_and(|b| verb(&format!("{b}y")))
+        || first.strip_suffix("es").is_some_and(verb)
+        || first.strip_suffix('s').is_some_and(verb)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_query_that_opens_with_a_verb_describes_an_action() {
+        assert!(ACTION_VERBS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for q in [
+            "Returns the length of a combination",
+            "create a new parser",
+            "Copies bytes from self into dst",
+            "Applies the function to each element",
+            "If Left, return true",
+            "when empty, fetches the next page",
+            "sort the k smallest elements",
+        ] {
+            assert!(describes_action(q), "{q}");
+        }
+        for q in [
+            "An iterator adaptor that removes duplicates",
+            "retry logic for failed HTTP requests",
+            "If Left",
+            "parse_config",
+            "settings",
+            "",
+            "Set of options",
+            "Deserialize",
+            "parse",
+        ] {
+            assert!(!describes_action(q), "{q}");
+        }
+    }
 
     fn g(q: &str) -> (Intent, Option<String>, bool) {
         let r = guess(q);
