@@ -113,6 +113,7 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
             max_tokens,
             batch_size: 16,
             threads,
+            ..EmbedOptions::default()
         };
         let m = BertEmbedder::load(model_dir, &opts)?;
         let load = t0.elapsed();
@@ -140,6 +141,13 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     }
 
     let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
+    let f32_queries = BertEmbedder::load(
+        model_dir,
+        &EmbedOptions {
+            quantized_queries: false,
+            ..EmbedOptions::default()
+        },
+    )?;
     // Distinct queries, so the query cache never answers.
     let queries: Vec<String> = (0..100)
         .map(|i| format!("how to read a file number {i}"))
@@ -164,7 +172,33 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
         );
         Ok(())
     };
-    run("embed_query, 1-thread pool", &|q| m.embed_query(q))?;
+    run("embed_query, int8", &|q| m.embed_query(q))?;
+    run("embed_query, f32", &|q| f32_queries.embed_query(q))?;
+    if let Some(int8) = m.query_model() {
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+        run(
+            "int8 forward pass on one thread, tokenizing included",
+            &|q| {
+                let enc = m
+                    .tokenizer()
+                    .encode_fast(q, true)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                one.install(|| int8.embed(enc.get_ids()))
+            },
+        )?;
+    }
+    let agreement: Vec<f32> = queries
+        .iter()
+        .map(|q| -> anyhow::Result<f32> {
+            let (a, b) = (m.embed_query(q)?, f32_queries.embed_query(q)?);
+            Ok(a.iter().zip(&b).map(|(x, y)| x * y).sum())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    println!(
+        "int8 against f32 query vectors: cosine min {:.5}, mean {:.5}",
+        agreement.iter().copied().fold(f32::MAX, f32::min),
+        agreement.iter().sum::<f32>() / agreement.len() as f32
+    );
     run("embed_documents of one text, bulk pool", &|q| {
         Ok(m.embed_documents(&[q])?.remove(0))
     })?;

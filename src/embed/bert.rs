@@ -18,6 +18,7 @@ use tokenizers::{
 
 use super::manifest::ModelManifest;
 use super::pooling::{Pooling, mean_pool_l2};
+use super::quantized::QuantizedBert;
 use super::{
     CONFIG_FILE, EmbedOptions, Embedder, MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, file_digest,
     read_source_tokenizer, to_anyhow,
@@ -31,6 +32,8 @@ const QUERY_CACHE_CAPACITY: usize = 64;
 /// all-MiniLM-L6-v2 or any other BERT-family model, run by candle on the CPU in f32.
 pub struct BertEmbedder {
     model: BertModel,
+    /// The same model with int8 dense layers, for queries ([`EmbedOptions::quantized_queries`]).
+    pub(super) query_model: Option<QuantizedBert>,
     tokenizer: Tokenizer,
     manifest: ModelManifest,
     fingerprint: ModelFingerprint,
@@ -67,6 +70,8 @@ impl BertEmbedder {
         let manifest = ModelManifest::load_source(src)?;
 
         let config_bytes = src.read(CONFIG_FILE)?;
+        let config_json: serde_json::Value =
+            serde_json::from_slice(&config_bytes).unwrap_or_default();
         let config: BertConfig = serde_json::from_slice(&config_bytes).with_context(|| {
             format!(
                 "invalid BERT configuration in {}",
@@ -114,7 +119,7 @@ impl BertEmbedder {
             }))
             .map_err(to_anyhow)?;
 
-        let model = {
+        let (model, query_model) = {
             let weights_name = src.describe(WEIGHTS_FILE);
             let vb = match src {
                 // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is
@@ -139,12 +144,24 @@ impl BertEmbedder {
                 }
             }
             .with_context(|| format!("cannot load weights from {weights_name}"))?;
-            BertModel::load(vb, &config).with_context(|| {
+            let query_model =
+                if opts.quantized_queries
+                    && manifest.pooling == Pooling::Mean
+                    && super::quantized::supports(&config_json)
+                {
+                    Some(QuantizedBert::load(&vb, &config).with_context(|| {
+                        format!("cannot quantise the weights in {weights_name}")
+                    })?)
+                } else {
+                    None
+                };
+            let model = BertModel::load(vb, &config).with_context(|| {
                 format!(
                     "weights in {weights_name} do not fit {}",
                     src.describe(CONFIG_FILE)
                 )
-            })?
+            })?;
+            (model, query_model)
         };
 
         let weights_digest = file_digest(&manifest, src, WEIGHTS_FILE)?;
@@ -188,6 +205,7 @@ impl BertEmbedder {
         );
         Ok(BertEmbedder {
             model,
+            query_model,
             tokenizer,
             manifest,
             fingerprint,
@@ -200,6 +218,11 @@ impl BertEmbedder {
             bulk_active: std::sync::atomic::AtomicUsize::new(0),
             cache: Mutex::new(VecDeque::with_capacity(QUERY_CACHE_CAPACITY)),
         })
+    }
+
+    /// The int8 query path, when the model has one ([`EmbedOptions::quantized_queries`]).
+    pub fn query_model(&self) -> Option<&QuantizedBert> {
+        self.query_model.as_ref()
     }
 
     /// The manifest the model was loaded with.
@@ -256,7 +279,7 @@ impl BertEmbedder {
         Ok(mean_pool_l2(&hidden, &mask)?.to_vec2::<f32>()?)
     }
 
-    fn encode(&self, text: &str) -> anyhow::Result<Encoding> {
+    pub(super) fn encode(&self, text: &str) -> anyhow::Result<Encoding> {
         self.tokenizer.encode_fast(text, true).map_err(to_anyhow)
     }
 
@@ -361,6 +384,9 @@ impl Embedder for BertEmbedder {
         };
         let vector = pool.install(|| -> anyhow::Result<Vec<f32>> {
             let enc = self.encode(text)?;
+            if let Some(q) = &self.query_model {
+                return q.embed(enc.get_ids());
+            }
             let mut rows = self.forward(&[&enc])?;
             Ok(rows.pop().unwrap_or_default())
         })?;
@@ -377,7 +403,14 @@ mod tests {
 
     #[test]
     fn reference_sentence_matches_sentence_transformers() {
-        let v = model().embed_query("This is an example sentence").unwrap();
+        // The float path (documents); queries take the int8 path, within its rounding.
+        let m = model();
+        let v = m
+            .embed_documents(&["This is an example sentence"])
+            .unwrap()
+            .remove(0);
+        let q = m.embed_query("This is an example sentence").unwrap();
+        assert!(cos(&q, &v) > 0.995, "{}", cos(&q, &v));
         assert_eq!(v.len(), 384);
         let expected = [
             0.06765684f32,
@@ -431,8 +464,13 @@ mod tests {
                 cos(&single, vector)
             );
             assert!((norm(vector) - 1.0).abs() < 1e-5);
+            // Queries go through the int8 path.
             let query = m.embed_query(text).unwrap();
-            assert!(cos(&query, vector) > 0.9999);
+            assert!(
+                cos(&query, vector) > 0.995,
+                "{text:?}: {}",
+                cos(&query, vector)
+            );
         }
         // Distinct texts give distinct vectors, so a mix-up of positions would show.
         assert!(cos(&batched[0], &batched[5]) < 0.9);

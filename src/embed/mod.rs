@@ -15,7 +15,8 @@
 //! [`FakeEmbedder`] is a deterministic hashed bag of words with the same interface, for pipeline tests that should
 //! not load a transformer.
 //!
-//! One file per part: `manifest` (the manifest and model kinds), `pooling`, `bert`, `static_model` with its ASCII fast path `wordpiece`, `fake`, and
+//! One file per part: `manifest` (the manifest and model kinds), `pooling`, `bert`, `quantized` (BERT's forward
+//! pass over int8 dense layers, for queries), `static_model` with its ASCII fast path `wordpiece`, `fake`, and
 //! `text` (what the models read of a unit); this file holds the trait, the options, and where models are found
 //! and how they are loaded.
 
@@ -23,6 +24,7 @@ mod bert;
 mod fake;
 mod manifest;
 mod pooling;
+mod quantized;
 mod static_model;
 #[cfg(test)]
 mod tests;
@@ -38,6 +40,7 @@ pub use bert::BertEmbedder;
 pub use fake::FakeEmbedder;
 pub use manifest::{ModelKind, ModelManifest};
 pub use pooling::{Pooling, mean_pool_l2};
+pub use quantized::QuantizedBert;
 pub use static_model::StaticEmbedder;
 pub use text::{embedding_text, strip_comment_leaders};
 
@@ -119,6 +122,9 @@ pub struct EmbedOptions {
     pub batch_size: usize,
     /// Threads for [`Embedder::embed_documents`]; `0` means all available cores. Queries use every core (up to 4) while no such call runs, one thread otherwise.
     pub threads: usize,
+    /// Embed queries with int8 dense layers ([`QuantizedBert`]) when the model allows; documents are always
+    /// embedded in f32. Not part of the fingerprint: it changes no stored vector.
+    pub quantized_queries: bool,
 }
 
 impl Default for EmbedOptions {
@@ -127,6 +133,7 @@ impl Default for EmbedOptions {
             max_tokens: 0,
             batch_size: 8,
             threads: 0,
+            quantized_queries: true,
         }
     }
 }
