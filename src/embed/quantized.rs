@@ -97,6 +97,11 @@ impl QLinear {
 fn dot_rows(x: &[f32], inputs: usize, w: &[i8], scales: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked above); the slices' lengths are checked inside.
+            unsafe { avx512::dot_rows(x, inputs, w, scales, out) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU has AVX2 and FMA (checked above); the slices' lengths are checked inside.
@@ -180,6 +185,57 @@ mod avx2 {
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
         _mm_cvtss_f32(s)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::GROUP;
+    use std::arch::x86_64::*;
+
+    /// Rows of `x` in blocks of eight share each group's weights, converted to f32 once (16 lanes).
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn dot_rows(
+        x: &[f32],
+        inputs: usize,
+        w: &[i8],
+        scales: &[f32],
+        out: &mut [f32],
+    ) {
+        const BLOCK: usize = 8;
+        let rows = out.len();
+        assert!(x.len() >= rows * inputs && w.len() >= inputs && scales.len() * GROUP >= inputs);
+        let groups = inputs / GROUP;
+        let mut r = 0;
+        while r < rows {
+            let block = (rows - r).min(BLOCK);
+            let mut total = [_mm512_setzero_ps(); BLOCK];
+            for (g, &scale) in scales.iter().enumerate().take(groups) {
+                let mut acc = [_mm512_setzero_ps(); BLOCK];
+                for k in 0..GROUP / 16 {
+                    let i = g * GROUP + k * 16;
+                    // SAFETY: `i + 16 <= inputs`, within `w` and within each row of `x` (asserted above).
+                    let wv = unsafe {
+                        _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(
+                            w.as_ptr().add(i) as *const __m128i
+                        )))
+                    };
+                    for (b, a) in acc.iter_mut().enumerate().take(block) {
+                        // SAFETY: row `r + b < rows` of `x` holds `inputs` values past `i + 16`.
+                        let xv = unsafe { _mm512_loadu_ps(x.as_ptr().add((r + b) * inputs + i)) };
+                        *a = _mm512_fmadd_ps(xv, wv, *a);
+                    }
+                }
+                let s = _mm512_set1_ps(scale);
+                for b in 0..block {
+                    total[b] = _mm512_fmadd_ps(acc[b], s, total[b]);
+                }
+            }
+            for b in 0..block {
+                out[r + b] = _mm512_reduce_add_ps(total[b]);
+            }
+            r += block;
+        }
     }
 }
 
@@ -435,7 +491,7 @@ mod tests {
     #[test]
     fn the_simd_and_portable_kernels_agree() {
         let inputs = 96;
-        let rows = 7;
+        let rows = 11;
         let x: Vec<f32> = (0..rows * inputs)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
             .collect();
@@ -443,11 +499,32 @@ mod tests {
             .map(|i| ((i * 53 % 255) as i32 - 127) as i8)
             .collect();
         let scales: Vec<f32> = (0..inputs / GROUP).map(|g| 0.01 * (g + 1) as f32).collect();
-        let (mut a, mut b) = (vec![0f32; rows], vec![0f32; rows]);
-        dot_rows(&x, inputs, &w, &scales, &mut a);
+        let mut b = vec![0f32; rows];
         dot_rows_portable(&x, inputs, &w, &scales, &mut b);
-        for (p, q) in a.iter().zip(&b) {
-            assert!((p - q).abs() <= 1e-4 * q.abs().max(1.0), "{p} vs {q}");
+        let check = |a: &[f32]| {
+            for (p, q) in a.iter().zip(&b) {
+                assert!((p - q).abs() <= 1e-4 * q.abs().max(1.0), "{p} vs {q}");
+            }
+        };
+        let mut a = vec![0f32; rows];
+        dot_rows(&x, inputs, &w, &scales, &mut a);
+        check(&a);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut a = vec![0f32; rows];
+                // SAFETY: the CPU has AVX-512F.
+                unsafe { avx512::dot_rows(&x, inputs, &w, &scales, &mut a) };
+                check(&a);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                let mut a = vec![0f32; rows];
+                // SAFETY: the CPU has AVX2 and FMA.
+                unsafe { avx2::dot_rows(&x, inputs, &w, &scales, &mut a) };
+                check(&a);
+            }
         }
         assert!(
             b.iter().any(|v| v.abs() > 1.0),
