@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release --example embed_bench -- bench [SOURCE_DIR]   # SOURCE_DIR: code to cut into ~700-char texts
 //! cargo run --release --example embed_bench -- compare F32_MODEL_DIR
+//! cargo run --release --example embed_bench -- queries   # the int8 query path alone, one thread (to profile)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -29,7 +30,8 @@ fn main() -> anyhow::Result<()> {
                 .context("compare needs the folder of the f32 model")?;
             compare(&model_dir, Path::new(other))
         }
-        _ => bail!("usage: embed_bench bench [SOURCE_DIR] | compare F32_MODEL_DIR"),
+        Some("queries") => int8_queries(&model_dir),
+        _ => bail!("usage: embed_bench bench [SOURCE_DIR] | compare F32_MODEL_DIR | queries"),
     }
 }
 
@@ -231,6 +233,38 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     println!(
         "query (cache hit): {:.1} µs",
         t.elapsed().as_secs_f64() * 1e6 / 100.0
+    );
+    Ok(())
+}
+
+/// 2,000 distinct queries of 14 word pieces through the int8 path on one thread.
+fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
+    let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
+    let int8 = m.query_model().context("the model has no int8 query path")?;
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let ids: Vec<Vec<u32>> = (0..2000)
+        .map(|i| -> anyhow::Result<Vec<u32>> {
+            let q = format!("where do we retry failed http requests after timeouts {i}");
+            Ok(m.tokenizer()
+                .encode_fast(q.as_str(), true)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .get_ids()
+                .to_vec())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut times = Vec::new();
+    for q in &ids {
+        let t = Instant::now();
+        one.install(|| int8.embed(q))?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "{} queries of {} word pieces, int8 forward pass on one thread: p50 {:.2} ms, p99 {:.2} ms",
+        ids.len(),
+        ids[0].len(),
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3
     );
     Ok(())
 }

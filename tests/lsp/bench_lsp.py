@@ -183,10 +183,18 @@ async def main() -> int:
                 folders = st.get("folders", [])
                 return bool(folders) and all(
                     f.get("files", 0) > 0 and f.get("pendingFiles", 1) == 0
-                    and f.get("fastEmbedded", 0) >= f.get("chunks", 1)
+                    and f.get("fastEmbedded", 0) + f.get("embedded", 0) >= f.get("chunks", 1)
                     for f in folders
                 )
+            # The first scan writes files in batches and says nothing when it ends: searchable, and the same
+            # number of files for two seconds.
             status = await conftest.poll(session.status, searchable, "the workspace to be searchable")
+            while True:
+                await asyncio.sleep(2.0)
+                again = await conftest.poll(session.status, searchable, "the workspace to be searchable")
+                if [f["files"] for f in again["folders"]] == [f["files"] for f in status["folders"]]:
+                    break
+                status = again
         else:
             status = await session.wait_indexed(embedded=semantic)
         index_s = time.perf_counter() - t0
