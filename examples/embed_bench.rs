@@ -240,7 +240,9 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
 /// 2,000 distinct queries of 14 word pieces through the int8 path on one thread.
 fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
     let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
-    let int8 = m.query_model().context("the model has no int8 query path")?;
+    let int8 = m
+        .query_model()
+        .context("the model has no int8 query path")?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let ids: Vec<Vec<u32>> = (0..2000)
         .map(|i| -> anyhow::Result<Vec<u32>> {
