@@ -565,6 +565,25 @@ mod tests {
         }
     }
 
+    /// Ranks lexical candidates alone, without editor context.
+    fn lexical_only(
+        q: &str,
+        lex: &[(ChunkId, f32)],
+        m: &HashMap<ChunkId, CandidateInfo<'_>>,
+        cfg: &RankConfig,
+    ) -> Vec<Ranked> {
+        rank(
+            q,
+            Mode::Lexical,
+            lex,
+            &[],
+            m,
+            &SearchContext::default(),
+            cfg,
+            10,
+        )
+    }
+
     /// The default weights with plain max-scaling, so that a handful of candidates keep their spread.
     fn cfg() -> RankConfig {
         RankConfig {
@@ -656,18 +675,7 @@ mod tests {
         used.used_by = 40;
         m.insert(ChunkId(2), used);
         let lex = [(ChunkId(1), 5.0), (ChunkId(2), 5.0)];
-        let run = |q: &str| {
-            rank(
-                q,
-                Mode::Lexical,
-                &lex,
-                &[],
-                &m,
-                &SearchContext::default(),
-                &cfg(),
-                10,
-            )
-        };
+        let run = |q: &str| lexical_only(q, &lex, &m, &cfg());
         // Same score: the one forty files use comes first for the name (ids alone would put 1 first)...
         assert_eq!(ids(&run("JoinHandle")), vec![2, 1]);
         // ...and a question in words is left alone.
@@ -707,18 +715,7 @@ mod tests {
             info(3, "src/lib.rs", Some("Coalesce"), ChunkKind::Struct, (1, 9)),
         );
         let lex = [(ChunkId(1), 5.5), (ChunkId(2), 5.0), (ChunkId(3), 5.2)];
-        let run = |q: &str, cfg: &RankConfig| {
-            rank(
-                q,
-                Mode::Lexical,
-                &lex,
-                &[],
-                &m,
-                &SearchContext::default(),
-                cfg,
-                10,
-            )
-        };
+        let run = |q: &str, cfg: &RankConfig| lexical_only(q, &lex, &m, cfg);
         // "Create a new Coalesce" is the constructor...
         let r = run("Create a new Coalesce", &cfg());
         assert_eq!(ids(&r)[0], 2);
