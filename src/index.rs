@@ -181,6 +181,11 @@ pub fn pack_texts<'a>(
     })
 }
 
+/// Texts a server's indexer embeds before it looks for new work again. A slice, not the whole backlog: each
+/// call gathers its texts from the store, and at 331k units gathering them all (reading every record and
+/// cloning its text) took longer than an edit should wait.
+const EMBED_SLICE: usize = 1024;
+
 /// A text the main model has yet to embed: a pack's (or a lone unit's).
 struct PendingText {
     /// The unit that carries the text (a pack's first member).
@@ -689,20 +694,21 @@ impl Workspace {
         let model = fast.fingerprint();
         let mut cached: Vec<(ChunkId, Vec<f32>)> = Vec::new();
         let mut todo: Vec<(ChunkId, String, ContentHash)> = Vec::new();
-        self.store.for_each_chunk(&txn, |id, rec| {
-            if have.contains(id) {
-                return Ok(());
-            }
-            let hit = match (cache, &ctxn) {
-                (Some(c), Some(t)) => c.get(t, model, rec.hash)?,
-                _ => None,
-            };
-            match hit {
-                Some(v) => cached.push((id, v.into_owned())),
-                None => todo.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash)),
-            }
-            Ok(())
-        })?;
+        self.store.for_each_chunk_until(
+            &txn,
+            |id| have.contains(id),
+            |id, rec| {
+                let hit = match (cache, &ctxn) {
+                    (Some(c), Some(t)) => c.get(t, model, rec.hash)?,
+                    _ => None,
+                };
+                match hit {
+                    Some(v) => cached.push((id, v.into_owned())),
+                    None => todo.push((id, embedding_text(&rec.enclosing, &rec.text), rec.hash)),
+                }
+                Ok(true)
+            },
+        )?;
         drop(ctxn);
         drop(txn);
         let from_cache = cached.len();
@@ -1261,11 +1267,14 @@ impl Workspace {
 
     /// Texts the main model has yet to embed, as (id, embedding text, hash), deduplicated by hash: one per
     /// pack (its first member's id and the pack's text). Members of a pack pick up its vector from the cache
-    /// once it is embedded ([`Workspace::load_vectors`]).
-    fn pending_embeddings(&self) -> Result<Vec<PendingText>> {
+    /// once it is embedded ([`Workspace::load_vectors`]). At most `limit` texts, in chunk order, and whether
+    /// more wait.
+    fn pending_embeddings(&self, limit: Option<usize>) -> Result<(Vec<PendingText>, bool)> {
         let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         };
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut more = false;
         let model = embedder.fingerprint();
         let dims = embedder.dims();
         let vs = self.vectors();
@@ -1276,31 +1285,36 @@ impl Workspace {
         let mut hits = Vec::new();
         // Units waiting for each text (a pack's members all wait for its one vector).
         let mut waiting: HashMap<ContentHash, Vec<ChunkId>> = HashMap::new();
-        self.store.for_each_chunk(&txn, |id, rec| {
-            if vs.contains(id) {
-                return Ok(());
-            }
-            if let Some(v) = Self::cached_vector(cache, &ctxn, model, dims, rec.embed_hash)? {
-                hits.push((id, v.into_owned()));
-                return Ok(());
-            }
-            waiting.entry(rec.embed_hash).or_default().push(id);
-            let text = match &rec.embed_text {
-                Some(t) => t.clone(),
-                None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
-                // A member of a pack: its first member carries the text.
-                None => return Ok(()),
-            };
-            if seen.insert(rec.embed_hash) {
-                out.push(PendingText {
-                    id,
-                    text,
-                    hash: rec.embed_hash,
-                    units: Vec::new(),
-                });
-            }
-            Ok(())
-        })?;
+        self.store.for_each_chunk_until(
+            &txn,
+            |id| vs.contains(id),
+            |id, rec| {
+                if out.len() >= limit {
+                    more = true;
+                    return Ok(false);
+                }
+                if let Some(v) = Self::cached_vector(cache, &ctxn, model, dims, rec.embed_hash)? {
+                    hits.push((id, v.into_owned()));
+                    return Ok(true);
+                }
+                waiting.entry(rec.embed_hash).or_default().push(id);
+                let text = match &rec.embed_text {
+                    Some(t) => t.clone(),
+                    None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
+                    // A member of a pack: its first member carries the text.
+                    None => return Ok(true),
+                };
+                if seen.insert(rec.embed_hash) {
+                    out.push(PendingText {
+                        id,
+                        text,
+                        hash: rec.embed_hash,
+                        units: Vec::new(),
+                    });
+                }
+                Ok(true)
+            },
+        )?;
         for p in &mut out {
             p.units = waiting.remove(&p.hash).unwrap_or_else(|| vec![p.id]);
         }
@@ -1313,7 +1327,7 @@ impl Workspace {
                 vs.insert(*id, v);
             }
         }
-        Ok(out)
+        Ok((out, more))
     }
 
     /// How many chunks still wait for the main model, after picking up every vector the cache already has
@@ -1324,7 +1338,8 @@ impl Workspace {
             return Ok(0);
         }
         Ok(self
-            .pending_embeddings()?
+            .pending_embeddings(None)?
+            .0
             .iter()
             .map(|p| p.units.len())
             .sum())
@@ -1333,7 +1348,7 @@ impl Workspace {
     /// Embeds every chunk that has no vector yet, in batches written to the cache as they finish (a
     /// killed process loses at most one batch). Returns how many chunks the model embedded.
     pub fn embed_pending(&self, progress: &dyn Progress) -> Result<usize> {
-        Ok(self.embed_pending_with(progress, &|| false)?.0)
+        Ok(self.embed_some(progress, &|| false, None)?.0)
     }
 
     /// Like [`Workspace::embed_pending`], but stops between batches when `interrupt` returns true.
@@ -1343,13 +1358,24 @@ impl Workspace {
         progress: &dyn Progress,
         interrupt: &dyn Fn() -> bool,
     ) -> Result<(usize, bool)> {
+        self.embed_some(progress, interrupt, Some(EMBED_SLICE))
+    }
+
+    /// Embeds up to `limit` pending texts (all without a limit), stopping between batches when `interrupt`
+    /// says so. Returns the chunks embedded and whether nothing is left.
+    fn embed_some(
+        &self,
+        progress: &dyn Progress,
+        interrupt: &dyn Fn() -> bool,
+        limit: Option<usize>,
+    ) -> Result<(usize, bool)> {
         // The fast tier first: every new chunk is searchable by meaning at once.
         self.embed_fast_pending()?;
         let (Some(embedder), Some(cache)) = (self.embedder.clone(), self.cache.clone()) else {
             return Ok((0, true));
         };
         let model = embedder.fingerprint();
-        let mut pending = self.pending_embeddings()?;
+        let (mut pending, more) = self.pending_embeddings(limit)?;
         if pending.is_empty() {
             // Duplicates of cached texts may still lack vectors in memory.
             if self.vectors().len() as u64 != self.status()?.chunks {
@@ -1394,13 +1420,14 @@ impl Workspace {
             progress.report(done as u64);
         }
         progress.end();
-        // Chunks sharing a hash with an embedded one pick up the cached vector.
-        self.load_vectors()?;
         tracing::info!(target: "sg::index", "embedded {done} chunks ({texts_done} texts) in {:?}", t.elapsed());
-        if complete {
+        if complete && !more {
+            // Chunks sharing a hash with an embedded one pick up the cached vector (a pass over every
+            // record, so once the backlog is done rather than after every slice).
+            self.load_vectors()?;
             self.build_ann_in_background();
         }
-        Ok((done, complete))
+        Ok((done, complete && !more))
     }
 
     /// Whether `vs` is large enough for the approximate tier.

@@ -928,6 +928,30 @@ impl Store {
         Ok(())
     }
 
+    /// Like [`Store::for_each_chunk`], but records whose id `skip` accepts are not decoded, and the walk stops
+    /// when `f` returns `false`: a pass that looks for a few records among many (the chunks without a vector
+    /// yet) costs a key comparison per record it passes over.
+    pub fn for_each_chunk_until(
+        &self,
+        txn: &RoTxn,
+        skip: impl Fn(ChunkId) -> bool,
+        mut f: impl FnMut(ChunkId, ChunkRecord) -> Result<bool>,
+    ) -> Result<()> {
+        for item in self.chunks.iter(txn)? {
+            let (id, b) = item?;
+            if skip(ChunkId(id)) {
+                continue;
+            }
+            if !f(
+                ChunkId(id),
+                ChunkRecord::decode(b).ok_or(StoreError::Corrupt("chunks"))?,
+            )? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the symbol definitions of one file.
     pub fn put_symbols(
         &self,
@@ -1356,6 +1380,46 @@ mod tests {
         let txn = store.read_txn().unwrap();
         assert_eq!(store.counts(&txn).unwrap(), (0, 0));
         assert!(store.file_id(&txn, "src/a.rs").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_walk_over_chunks_skips_without_decoding_and_stops_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(dir.path(), Access::ReadWrite).unwrap();
+        let mut txn = store.write_txn().unwrap();
+        let f = store.file_id_or_alloc(&mut txn, "src/a.rs").unwrap();
+        let first = store.alloc_chunk_ids(&mut txn, 4).unwrap();
+        for i in 0..4 {
+            let text = format!("fn f{i}() {{}}");
+            store
+                .put_chunk(&mut txn, ChunkId(first + i), &chunk(f.0, &text))
+                .unwrap();
+        }
+        // A damaged record that is skipped is never decoded, so it does not stop the walk.
+        let raw = store.chunks.remap_types::<Id32, Bytes>();
+        raw.put(&mut txn, &(first + 1), b"garbage").unwrap();
+        store.commit(txn).unwrap();
+        let txn = store.read_txn().unwrap();
+        let mut seen = Vec::new();
+        store
+            .for_each_chunk_until(
+                &txn,
+                |id| id == ChunkId(first + 1),
+                |id, rec| {
+                    seen.push((id.0 - first, rec.text));
+                    Ok(seen.len() < 2)
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            seen,
+            vec![(0, "fn f0() {}".to_string()), (2, "fn f2() {}".to_string())]
+        );
+        // Without skipping it, the damaged record is an error.
+        let err = store
+            .for_each_chunk_until(&txn, |_| false, |_, _| Ok(true))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt("chunks")), "{err}");
     }
 
     #[test]

@@ -261,9 +261,18 @@ fn fast_tier_vectors_are_cached_across_processes() {
         texts: AtomicUsize::new(0),
     });
     let open = || {
-        let mut o = t.options(None);
-        o.fast_embedder = Some(fast.clone() as Arc<dyn Embedder>);
-        sg::index::Workspace::open(&t.root(), o).unwrap()
+        // The writer's lock is a file lock, and a process another test spawns at that moment holds a copy of
+        // it between its fork and its exec: wait for the lock rather than fail on that window.
+        for _ in 0..100 {
+            let mut o = t.options(None);
+            o.fast_embedder = Some(fast.clone() as Arc<dyn Embedder>);
+            let ws = sg::index::Workspace::open(&t.root(), o).unwrap();
+            if ws.is_writable() {
+                return ws;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the index stayed locked");
     };
     let ws = open();
     ws.update(&NoProgress).unwrap();
