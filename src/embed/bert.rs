@@ -1,5 +1,6 @@
-//! [`BertEmbedder`]: a BERT-family transformer run by candle on the CPU in f32 and pooled by [`mean_pool_l2`], its
-//! fingerprint, and its cache of recent queries.
+//! [`BertEmbedder`]: a BERT-family transformer run by candle on the CPU in f32 and pooled by [`mean_pool_l2`] for
+//! documents, through its int8 twin ([`QuantizedBert`]) for queries, its fingerprint, and its cache of recent
+//! queries.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -29,7 +30,8 @@ use crate::models::ModelSource;
 /// How many recent queries [`BertEmbedder::embed_query`] remembers.
 const QUERY_CACHE_CAPACITY: usize = 64;
 
-/// all-MiniLM-L6-v2 or any other BERT-family model, run by candle on the CPU in f32.
+/// all-MiniLM-L6-v2 or any other BERT-family model: documents run by candle on the CPU in f32, queries through
+/// int8 dense layers when the model allows.
 pub struct BertEmbedder {
     model: BertModel,
     /// The same model with int8 dense layers, for queries ([`EmbedOptions::quantized_queries`]).
