@@ -189,27 +189,7 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
             "int8 forward pass on one thread, tokenizing included",
             &one_thread,
         )?;
-        // Sixteen word pieces with [CLS] and [SEP], the longest "typical query".
-        let long: Vec<String> = (0..100)
-            .map(|i| format!("where do we retry failed http requests after timeouts {i}"))
-            .collect();
-        let pieces = m
-            .tokenizer()
-            .encode_fast(long[0].as_str(), true)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .len();
-        let mut times = Vec::new();
-        for q in &long {
-            let t = Instant::now();
-            one_thread(q)?;
-            times.push(t.elapsed());
-        }
-        times.sort();
-        println!(
-            "query of {pieces} word pieces (int8, one thread): p50 {:.2} ms, p99 {:.2} ms",
-            percentile(&times, 0.5).as_secs_f64() * 1e3,
-            percentile(&times, 0.99).as_secs_f64() * 1e3
-        );
+        println!("{}", long_int8_queries(&m, 100)?);
     }
     let agreement: Vec<f32> = queries
         .iter()
@@ -240,11 +220,18 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
 /// 2,000 distinct queries of 14 word pieces through the int8 path on one thread.
 fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
     let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
+    println!("{}", long_int8_queries(&m, 2000)?);
+    Ok(())
+}
+
+/// Times `n` distinct queries of 14 word pieces ([CLS] and [SEP] included; a long "typical query") through
+/// `m`'s int8 forward pass on one thread, tokenized beforehand; returns the report line.
+fn long_int8_queries(m: &BertEmbedder, n: usize) -> anyhow::Result<String> {
     let int8 = m
         .query_model()
         .context("the model has no int8 query path")?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let ids: Vec<Vec<u32>> = (0..2000)
+    let ids: Vec<Vec<u32>> = (0..n)
         .map(|i| -> anyhow::Result<Vec<u32>> {
             let q = format!("where do we retry failed http requests after timeouts {i}");
             Ok(m.tokenizer()
@@ -261,14 +248,13 @@ fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
         times.push(t.elapsed());
     }
     times.sort();
-    println!(
+    Ok(format!(
         "{} queries of {} word pieces, int8 forward pass on one thread: p50 {:.2} ms, p99 {:.2} ms",
         ids.len(),
         ids[0].len(),
         percentile(&times, 0.5).as_secs_f64() * 1e3,
         percentile(&times, 0.99).as_secs_f64() * 1e3
-    );
-    Ok(())
+    ))
 }
 
 fn compare(f16_dir: &Path, f32_dir: &Path) -> anyhow::Result<()> {

@@ -21,9 +21,9 @@ use crate::syntax::Language;
 /// Version 3 seals every file, chunk and symbol record with a checksum (CRC-32); version 4 makes every
 /// definition a unit of its own, with its pack's embedding hash (and text, on the pack's first member);
 /// version 5 cuts every container with members into its header and members; version 6 keeps every file's
-/// references (the code graph); version 7 leaves locals out of them and tells member reads apart; version 8 embeds units without their
-/// comment leaders (`embed::embedding_text`), which changes every unit's hash. (A change
-/// of what chunking or reference extraction yields changes this number, so that indexes are rebuilt.)
+/// references (the code graph); version 7 leaves locals out of them and tells member reads apart; version 8
+/// embeds units without their comment leaders (`embed::embedding_text`), which changes every unit's hash. (A
+/// change of what chunking or reference extraction yields changes this number, so that indexes are rebuilt.)
 pub const SCHEMA_VERSION: u32 = 8;
 
 /// Bytes of the checksum that ends every record (a CRC-32 of the rest, little-endian).
@@ -918,14 +918,7 @@ impl Store {
         txn: &RoTxn,
         mut f: impl FnMut(ChunkId, ChunkRecord) -> Result<()>,
     ) -> Result<()> {
-        for item in self.chunks.iter(txn)? {
-            let (id, b) = item?;
-            f(
-                ChunkId(id),
-                ChunkRecord::decode(b).ok_or(StoreError::Corrupt("chunks"))?,
-            )?;
-        }
-        Ok(())
+        self.for_each_chunk_until(txn, |_| false, |id, rec| f(id, rec).map(|()| true))
     }
 
     /// Like [`Store::for_each_chunk`], but records whose id `skip` accepts are not decoded, and the walk stops

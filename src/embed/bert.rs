@@ -12,6 +12,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use rayon::prelude::*;
+use serde::Deserialize;
 use tokenizers::{
     Encoding, PaddingDirection, PaddingParams, PaddingStrategy, Tokenizer, TruncationDirection,
     TruncationParams, TruncationStrategy,
@@ -72,14 +73,16 @@ impl BertEmbedder {
         let manifest = ModelManifest::load_source(src)?;
 
         let config_bytes = src.read(CONFIG_FILE)?;
-        let config_json: serde_json::Value =
-            serde_json::from_slice(&config_bytes).unwrap_or_default();
-        let config: BertConfig = serde_json::from_slice(&config_bytes).with_context(|| {
+        let invalid = || {
             format!(
                 "invalid BERT configuration in {}",
                 src.describe(CONFIG_FILE)
             )
-        })?;
+        };
+        // Read once: candle's configuration, and the fields the int8 query path checks.
+        let config_json: serde_json::Value =
+            serde_json::from_slice(&config_bytes).with_context(invalid)?;
+        let config = BertConfig::deserialize(&config_json).with_context(invalid)?;
         if config.hidden_size != manifest.dims {
             bail!(
                 "{} says dims {} but {} has hidden_size {}",
