@@ -31,7 +31,16 @@ fn main() -> anyhow::Result<()> {
             compare(&model_dir, Path::new(other))
         }
         Some("queries") => int8_queries(&model_dir),
-        _ => bail!("usage: embed_bench bench [SOURCE_DIR] | compare F32_MODEL_DIR | queries"),
+        Some("documents") => {
+            let src = args
+                .get(1)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+            documents(&model_dir, &src)
+        }
+        _ => bail!(
+            "usage: embed_bench bench [SOURCE_DIR] | compare F32_MODEL_DIR | queries | documents [SOURCE_DIR]"
+        ),
     }
 }
 
@@ -109,12 +118,20 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
             .unwrap_or(1)
     );
 
-    for (max_tokens, threads) in [(256, 0), (128, 0), (128, 1)] {
+    let mut vectors: Vec<Vec<Vec<f32>>> = Vec::new();
+    for (max_tokens, threads, quantized_documents) in [
+        (256, 0, true),
+        (128, 0, false),
+        (128, 0, true),
+        (128, 1, false),
+        (128, 1, true),
+    ] {
         let t0 = Instant::now();
         let opts = EmbedOptions {
             max_tokens,
             batch_size: 16,
             threads,
+            quantized_documents,
             ..EmbedOptions::default()
         };
         let m = BertEmbedder::load(model_dir, &opts)?;
@@ -126,8 +143,13 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
         let (wall, cpu) = (w0.elapsed(), cpu_time() - c0);
         assert_eq!(out.len(), refs.len());
         println!(
-            "documents: max_tokens {max_tokens}, threads {}, batch 16: {:.1} docs/s ({:.1} per CPU-second), \
+            "documents ({}): max_tokens {max_tokens}, threads {}, batch 16: {:.1} docs/s ({:.1} per CPU-second), \
              {:.0} tokens/doc, {:.1} s wall, {:.1} s CPU, load {} ms",
+            if m.reduced_model().is_some_and(|r| r.is_bf16()) && quantized_documents {
+                "bf16"
+            } else {
+                "f32"
+            },
             if threads == 0 {
                 "all".to_owned()
             } else {
@@ -139,6 +161,21 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
             wall.as_secs_f64(),
             cpu.as_secs_f64(),
             load.as_millis()
+        );
+        if max_tokens == 128 && threads == 0 {
+            vectors.push(out);
+        }
+    }
+    if let [f32_docs, bf16_docs] = vectors.as_slice() {
+        let agreement: Vec<f32> = f32_docs
+            .iter()
+            .zip(bf16_docs)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
+            .collect();
+        println!(
+            "bf16 against f32 document vectors (128 word pieces): cosine min {:.5}, mean {:.5}",
+            agreement.iter().copied().fold(f32::MAX, f32::min),
+            agreement.iter().sum::<f32>() / agreement.len() as f32
         );
     }
 
@@ -176,7 +213,7 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     };
     run("embed_query, int8", &|q| m.embed_query(q))?;
     run("embed_query, f32", &|q| f32_queries.embed_query(q))?;
-    if let Some(int8) = m.query_model() {
+    if let Some(int8) = m.reduced_model() {
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
         let one_thread = |q: &str| -> anyhow::Result<Vec<f32>> {
             let enc = m
@@ -218,6 +255,27 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
 }
 
 /// 2,000 distinct queries of 14 word pieces through the int8 path on one thread.
+/// The default document path alone (bf16 where the CPU has it), 128 word pieces, for profiling.
+fn documents(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
+    let texts = collect_texts(src, 400)?;
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let m = BertEmbedder::load(
+        model_dir,
+        &EmbedOptions {
+            max_tokens: 128,
+            ..EmbedOptions::default()
+        },
+    )?;
+    let t = Instant::now();
+    m.embed_documents(&refs)?;
+    println!(
+        "{} documents at 128 word pieces: {:.1} docs/s",
+        refs.len(),
+        refs.len() as f64 / t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
     let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
     println!("{}", long_int8_queries(&m, 2000)?);
@@ -228,7 +286,7 @@ fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
 /// `m`'s int8 forward pass on one thread, tokenized beforehand; returns the report line.
 fn long_int8_queries(m: &BertEmbedder, n: usize) -> anyhow::Result<String> {
     let int8 = m
-        .query_model()
+        .reduced_model()
         .context("the model has no int8 query path")?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let ids: Vec<Vec<u32>> = (0..n)

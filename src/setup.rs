@@ -63,8 +63,9 @@ pub fn load_embedder(
     let opts = EmbedOptions {
         threads: threads.unwrap_or(0),
         max_tokens: max_tokens.unwrap_or(0),
-        // For measuring the int8 query path against the float one (eval/README.md).
+        // For measuring the reduced-precision paths against the float one (eval/README.md).
         quantized_queries: std::env::var_os("SG_F32_QUERIES").is_none(),
+        quantized_documents: std::env::var_os("SG_F32_DOCUMENTS").is_none(),
         ..EmbedOptions::default()
     };
     match model_path {

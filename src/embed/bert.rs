@@ -31,12 +31,17 @@ use crate::models::ModelSource;
 /// How many recent queries [`BertEmbedder::embed_query`] remembers.
 const QUERY_CACHE_CAPACITY: usize = 64;
 
-/// all-MiniLM-L6-v2 or any other BERT-family model: documents run by candle on the CPU in f32, queries through
-/// int8 dense layers when the model allows.
+/// all-MiniLM-L6-v2 or any other BERT-family model on the CPU. Queries run through reduced-precision dense
+/// layers when the model allows ([`QuantizedBert`]: bf16 where the CPU multiplies bf16, int8 elsewhere);
+/// documents through the same layers when they are bf16, through candle in f32 otherwise.
 pub struct BertEmbedder {
     model: BertModel,
-    /// The same model with int8 dense layers, for queries ([`EmbedOptions::quantized_queries`]).
-    pub(super) query_model: Option<QuantizedBert>,
+    /// The same model with reduced-precision dense layers.
+    pub(super) reduced: Option<QuantizedBert>,
+    /// Whether queries go through `reduced` ([`EmbedOptions::quantized_queries`]).
+    quantized_queries: bool,
+    /// Whether documents go through `reduced` ([`EmbedOptions::quantized_documents`]).
+    quantized_documents: bool,
     tokenizer: Tokenizer,
     manifest: ModelManifest,
     fingerprint: ModelFingerprint,
@@ -150,7 +155,7 @@ impl BertEmbedder {
             }
             .with_context(|| format!("cannot load weights from {weights_name}"))?;
             let query_model =
-                if opts.quantized_queries
+                if (opts.quantized_queries || opts.quantized_documents)
                     && manifest.pooling == Pooling::Mean
                     && super::quantized::supports(&config_json)
                 {
@@ -168,6 +173,9 @@ impl BertEmbedder {
             })?;
             (model, query_model)
         };
+        let quantized_documents =
+            opts.quantized_documents && query_model.as_ref().is_some_and(QuantizedBert::is_bf16);
+        let query_model = query_model.filter(|_| opts.quantized_queries || quantized_documents);
 
         let weights_digest = file_digest(&manifest, src, WEIGHTS_FILE)?;
         let fingerprint = bert_fingerprint(
@@ -175,6 +183,7 @@ impl BertEmbedder {
             &tokenizer_bytes,
             max_tokens,
             manifest.pooling,
+            quantized_documents,
         );
 
         let threads = opts.thread_count();
@@ -210,7 +219,9 @@ impl BertEmbedder {
         );
         Ok(BertEmbedder {
             model,
-            query_model,
+            reduced: query_model,
+            quantized_queries: opts.quantized_queries,
+            quantized_documents,
             tokenizer,
             manifest,
             fingerprint,
@@ -225,9 +236,9 @@ impl BertEmbedder {
         })
     }
 
-    /// The int8 query path, when the model has one ([`EmbedOptions::quantized_queries`]).
-    pub fn query_model(&self) -> Option<&QuantizedBert> {
-        self.query_model.as_ref()
+    /// The reduced-precision model, when the model allows one and an option asks for it.
+    pub fn reduced_model(&self) -> Option<&QuantizedBert> {
+        self.reduced.as_ref()
     }
 
     /// The manifest the model was loaded with.
@@ -314,6 +325,7 @@ fn bert_fingerprint(
     tokenizer: &[u8],
     max_tokens: usize,
     pooling: Pooling,
+    bf16_documents: bool,
 ) -> ModelFingerprint {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"sg-embed-bert-v1\0");
@@ -322,6 +334,9 @@ fn bert_fingerprint(
     hasher.update(blake3::hash(tokenizer).as_bytes());
     hasher.update(&(max_tokens as u64).to_le_bytes());
     hasher.update(pooling.as_str().as_bytes());
+    if bf16_documents {
+        hasher.update(b"\0bf16-documents");
+    }
     super::fingerprint_of(&hasher)
 }
 
@@ -357,6 +372,21 @@ impl Embedder for BertEmbedder {
                 .par_iter()
                 .map(|t| self.encode(t))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            if let Some(q) = self.reduced.as_ref().filter(|_| self.quantized_documents) {
+                // One text per forward pass: no padding, and texts share the pool.
+                let out = encodings
+                    .par_iter()
+                    .map(|e| q.embed(e.get_ids()))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                tracing::debug!(
+                    target: "sg::embed",
+                    texts = texts.len(),
+                    tokens = encodings.iter().map(Encoding::len).sum::<usize>(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "embedded documents in bf16"
+                );
+                return Ok(out);
+            }
             // Longest first, so that texts of similar length share a batch and padding stays small.
             let mut order: Vec<usize> = (0..texts.len()).collect();
             order.sort_by_key(|&i| (std::cmp::Reverse(encodings[i].len()), i));
@@ -389,7 +419,7 @@ impl Embedder for BertEmbedder {
         };
         let vector = pool.install(|| -> anyhow::Result<Vec<f32>> {
             let enc = self.encode(text)?;
-            if let Some(q) = &self.query_model {
+            if let Some(q) = self.reduced.as_ref().filter(|_| self.quantized_queries) {
                 return q.embed(enc.get_ids());
             }
             let mut rows = self.forward(&[&enc])?;
@@ -408,7 +438,8 @@ mod tests {
 
     #[test]
     fn reference_sentence_matches_sentence_transformers() {
-        // The float path (documents); queries take the int8 path, within its rounding.
+        // The document path (bf16 where the CPU has it, f32 through candle otherwise); queries take the reduced
+        // path, within its rounding.
         let m = model();
         let v = m
             .embed_documents(&["This is an example sentence"])
@@ -469,7 +500,7 @@ mod tests {
                 cos(&single, vector)
             );
             assert!((norm(vector) - 1.0).abs() < 1e-5);
-            // Queries go through the int8 path.
+            // Queries go through the reduced path.
             let query = m.embed_query(text).unwrap();
             assert!(
                 cos(&query, vector) > 0.995,
@@ -531,6 +562,41 @@ mod tests {
         assert_ne!(model().fingerprint(), FakeEmbedder::new(384).fingerprint());
         assert_eq!(model().name(), "all-MiniLM-L6-v2");
         assert_eq!(model().dims(), 384);
+    }
+
+    #[test]
+    fn bf16_documents_agree_with_the_float_path_and_have_a_fingerprint_of_their_own() {
+        let m = model();
+        if !m.reduced_model().is_some_and(QuantizedBert::is_bf16) {
+            eprintln!("skipped: this CPU has no AVX512-BF16, documents take the f32 path");
+            return;
+        }
+        let float = BertEmbedder::load(
+            &model_dir(),
+            &EmbedOptions {
+                quantized_documents: false,
+                ..EmbedOptions::default()
+            },
+        )
+        .unwrap();
+        assert_ne!(float.fingerprint(), m.fingerprint());
+        let long =
+            "pub fn parse(input: &str) -> Result<Ast, Error> { tokenize(input)?.collect() }\n"
+                .repeat(9);
+        let texts = [
+            "fn main() { println!(\"hello\"); }",
+            "def read_config(path):\n    with open(path) as f:\n        return json.load(f)\n",
+            long.as_str(),
+        ];
+        let (a, b) = (
+            m.embed_documents(&texts).unwrap(),
+            float.embed_documents(&texts).unwrap(),
+        );
+        for ((t, x), y) in texts.iter().zip(&a).zip(&b) {
+            assert!(cos(x, y) > 0.9999, "{t:?}: {}", cos(x, y));
+            assert!((norm(x) - 1.0).abs() < 1e-5);
+        }
+        assert!(cos(&a[0], &a[1]) < 0.9, "distinct texts stay apart");
     }
 
     #[test]

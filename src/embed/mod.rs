@@ -122,9 +122,12 @@ pub struct EmbedOptions {
     pub batch_size: usize,
     /// Threads for [`Embedder::embed_documents`]; `0` means all available cores. Queries use every core (up to 4) while no such call runs, one thread otherwise.
     pub threads: usize,
-    /// Embed queries with int8 dense layers ([`QuantizedBert`]) when the model allows; documents are always
-    /// embedded in f32. Not part of the fingerprint: it changes no stored vector.
+    /// Embed queries with reduced-precision dense layers ([`QuantizedBert`]: bf16 or int8) when the model
+    /// allows. Not part of the fingerprint: it changes no stored vector.
     pub quantized_queries: bool,
+    /// Embed documents with the same layers when they are bf16 (the CPU has AVX512-BF16), in f32 through
+    /// candle otherwise. Part of the fingerprint: stored vectors come from one path.
+    pub quantized_documents: bool,
 }
 
 impl Default for EmbedOptions {
@@ -134,6 +137,7 @@ impl Default for EmbedOptions {
             batch_size: 8,
             threads: 0,
             quantized_queries: true,
+            quantized_documents: true,
         }
     }
 }

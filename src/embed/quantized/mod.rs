@@ -17,54 +17,84 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config as BertConfig;
 use rayon::prelude::*;
 
+mod bf16;
+mod ops;
+
 /// Inputs per quantisation scale.
 pub const GROUP: usize = 32;
 
-/// A dense layer `y = x·Wᵀ + b` with int8 weights, one scale per [`GROUP`] inputs of each output row.
+/// A dense layer `y = x·Wᵀ + b` with reduced-precision weights: bf16 in panels of [`bf16::PANEL`] outputs when
+/// the CPU multiplies bf16 pairs (AVX512-BF16), int8 with one scale per [`GROUP`] inputs of each output row
+/// otherwise.
 struct QLinear {
     inputs: usize,
     outputs: usize,
-    /// `outputs × inputs`, row-major.
-    weights: Vec<i8>,
-    /// `outputs × inputs / GROUP`.
-    scales: Vec<f32>,
+    weights: Weights,
     bias: Vec<f32>,
 }
 
+enum Weights {
+    Int8 {
+        /// `outputs × inputs`, row-major.
+        weights: Vec<i8>,
+        /// `outputs × inputs / GROUP`.
+        scales: Vec<f32>,
+    },
+    Bf16(bf16::Panels),
+}
+
 impl QLinear {
-    fn load(vb: &VarBuilder, outputs: usize, inputs: usize) -> anyhow::Result<Self> {
-        if !inputs.is_multiple_of(GROUP) {
-            bail!("{inputs} inputs is not a multiple of {GROUP}");
-        }
+    /// The f32 weights (`outputs × inputs`) and bias of the layer under `vb`.
+    fn read(
+        vb: &VarBuilder,
+        outputs: usize,
+        inputs: usize,
+    ) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
         let w: Vec<f32> = vb
             .get((outputs, inputs), "weight")?
             .to_dtype(DType::F32)?
             .flatten_all()?
             .to_vec1()?;
         let bias: Vec<f32> = vb.get(outputs, "bias")?.to_dtype(DType::F32)?.to_vec1()?;
-        let mut weights = Vec::with_capacity(w.len());
-        let mut scales = Vec::with_capacity(w.len() / GROUP);
-        for g in w.chunks_exact(GROUP) {
-            let max = g.iter().fold(0f32, |m, x| m.max(x.abs()));
-            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-            scales.push(scale);
-            weights.extend(
-                g.iter()
-                    .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
-            );
-        }
+        Ok((w, bias))
+    }
+
+    fn load(vb: &VarBuilder, outputs: usize, inputs: usize) -> anyhow::Result<Self> {
+        let (w, bias) = Self::read(vb, outputs, inputs)?;
+        Self::new(&w, bias, outputs, inputs)
+    }
+
+    fn new(w: &[f32], bias: Vec<f32>, outputs: usize, inputs: usize) -> anyhow::Result<Self> {
+        let weights = if bf16::available() && bf16::fits(outputs, inputs) {
+            Weights::Bf16(bf16::Panels::pack(w, outputs, inputs))
+        } else {
+            let (weights, scales) = quantize_int8(w, inputs)?;
+            Weights::Int8 { weights, scales }
+        };
         Ok(QLinear {
             inputs,
             outputs,
             weights,
-            scales,
             bias,
         })
     }
 
-    /// `x` holds `rows × inputs`; returns `rows × outputs`. Output rows are shared out over the current rayon
-    /// pool in blocks.
+    /// `x` holds `rows × inputs`; returns `rows × outputs`. Output columns are shared out over the current
+    /// rayon pool in blocks.
     fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        let mut y = match &self.weights {
+            Weights::Bf16(p) => p.forward(x, rows),
+            Weights::Int8 { weights, scales } => self.forward_int8(weights, scales, x, rows),
+        };
+        for row in y.chunks_exact_mut(self.outputs) {
+            for (v, b) in row.iter_mut().zip(&self.bias) {
+                *v += b;
+            }
+        }
+        y
+    }
+
+    fn forward_int8(&self, weights: &[i8], scales: &[f32], x: &[f32], rows: usize) -> Vec<f32> {
         let mut y = vec![0f32; rows * self.outputs];
         // Transposed while computing (each task owns whole output columns), then laid out row-major.
         let per_task = 64;
@@ -75,12 +105,9 @@ impl QLinear {
                 let first = task * per_task;
                 for (k, slot) in out.chunks_exact_mut(rows).enumerate() {
                     let o = first + k;
-                    let w = &self.weights[o * self.inputs..(o + 1) * self.inputs];
-                    let s = &self.scales[o * self.inputs / GROUP..(o + 1) * self.inputs / GROUP];
+                    let w = &weights[o * self.inputs..(o + 1) * self.inputs];
+                    let s = &scales[o * self.inputs / GROUP..(o + 1) * self.inputs / GROUP];
                     dot_rows(x, self.inputs, w, s, slot);
-                    for v in slot.iter_mut() {
-                        *v += self.bias[o];
-                    }
                 }
             });
         for o in 0..self.outputs {
@@ -90,6 +117,25 @@ impl QLinear {
         }
         y
     }
+}
+
+/// Int8 weights with one scale per [`GROUP`] inputs of an output row, from `outputs × inputs` f32 weights.
+fn quantize_int8(w: &[f32], inputs: usize) -> anyhow::Result<(Vec<i8>, Vec<f32>)> {
+    if !inputs.is_multiple_of(GROUP) {
+        bail!("{inputs} inputs is not a multiple of {GROUP}");
+    }
+    let mut weights = Vec::with_capacity(w.len());
+    let mut scales = Vec::with_capacity(w.len() / GROUP);
+    for g in w.chunks_exact(GROUP) {
+        let max = g.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        scales.push(scale);
+        weights.extend(
+            g.iter()
+                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+        );
+    }
+    Ok((weights, scales))
 }
 
 /// `out[r] = Σ_g scale[g] · Σ_{i in group g} x[r][i] · w[i]` for every row `r` of `x` (`out.len()` rows of
@@ -255,15 +301,7 @@ impl LayerNorm {
     }
 
     fn apply(&self, x: &mut [f32]) {
-        let d = self.weight.len();
-        for row in x.chunks_exact_mut(d) {
-            let mean = row.iter().sum::<f32>() / d as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
-            let inv = 1.0 / (var + self.eps).sqrt();
-            for ((v, w), b) in row.iter_mut().zip(&self.weight).zip(&self.bias) {
-                *v = (*v - mean) * inv * w + b;
-            }
-        }
+        ops::layer_norm(x, &self.weight, &self.bias, self.eps);
     }
 }
 
@@ -289,6 +327,16 @@ pub struct QuantizedBert {
 }
 
 impl QuantizedBert {
+    /// Whether every dense layer is bf16 ([`bf16::available`]): close enough to f32 (cosine 0.99999) and fast
+    /// enough at 128 word pieces to embed documents too.
+    pub fn is_bf16(&self) -> bool {
+        self.layers.iter().all(|l| {
+            [&l.qkv, &l.attention_out, &l.intermediate, &l.output]
+                .iter()
+                .all(|q| matches!(q.weights, Weights::Bf16(_)))
+        })
+    }
+
     /// Reads the weights candle's BERT reads (`vb` at the model's root) and quantises the dense layers.
     pub fn load(vb: &VarBuilder, config: &BertConfig) -> anyhow::Result<Self> {
         let d = config.hidden_size;
@@ -316,17 +364,16 @@ impl QuantizedBert {
             let l = vb.pp(format!("encoder.layer.{i}"));
             let att = l.pp("attention");
             let (q, k, v) = (
-                QLinear::load(&att.pp("self.query"), d, d)?,
-                QLinear::load(&att.pp("self.key"), d, d)?,
-                QLinear::load(&att.pp("self.value"), d, d)?,
+                QLinear::read(&att.pp("self.query"), d, d)?,
+                QLinear::read(&att.pp("self.key"), d, d)?,
+                QLinear::read(&att.pp("self.value"), d, d)?,
             );
-            let qkv = QLinear {
-                inputs: d,
-                outputs: 3 * d,
-                weights: [q.weights, k.weights, v.weights].concat(),
-                scales: [q.scales, k.scales, v.scales].concat(),
-                bias: [q.bias, k.bias, v.bias].concat(),
-            };
+            let qkv = QLinear::new(
+                &[q.0, k.0, v.0].concat(),
+                [q.1, k.1, v.1].concat(),
+                3 * d,
+                d,
+            )?;
             layers.push(Layer {
                 qkv,
                 attention_out: QLinear::load(&att.pp("output.dense"), d, d)?,
@@ -385,16 +432,14 @@ impl QuantizedBert {
         self.embedding_norm.apply(&mut x);
         for layer in &self.layers {
             let qkv = layer.qkv.forward(&x, n);
-            let ctx = self.attention(&qkv, n);
+            let ctx = ops::attention(&qkv, n, d, self.heads);
             let mut h = layer.attention_out.forward(&ctx, n);
             for (a, b) in h.iter_mut().zip(&x) {
                 *a += b;
             }
             layer.attention_norm.apply(&mut h);
             let mut inter = layer.intermediate.forward(&h, n);
-            for v in inter.iter_mut() {
-                *v = gelu(*v);
-            }
+            ops::gelu(&mut inter);
             let mut out = layer.output.forward(&inter, n);
             for (a, b) in out.iter_mut().zip(&h) {
                 *a += b;
@@ -414,57 +459,6 @@ impl QuantizedBert {
         super::pooling::normalize_l2(&mut pooled);
         Ok(pooled)
     }
-
-    /// Multi-head self-attention over `n` tokens, no padding: `qkv` holds each token's query, key and value.
-    fn attention(&self, qkv: &[f32], n: usize) -> Vec<f32> {
-        let d = self.dims;
-        let hd = d / self.heads;
-        let scale = 1.0 / (hd as f32).sqrt();
-        let mut ctx = vec![0f32; n * d];
-        let mut p = vec![0f32; n];
-        for h in 0..self.heads {
-            for t in 0..n {
-                let q = &qkv[t * 3 * d + h * hd..t * 3 * d + (h + 1) * hd];
-                let mut max = f32::MIN;
-                for (s, slot) in p.iter_mut().enumerate() {
-                    let k = &qkv[s * 3 * d + d + h * hd..s * 3 * d + d + (h + 1) * hd];
-                    let v: f32 = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
-                    *slot = v;
-                    max = max.max(v);
-                }
-                let mut sum = 0f32;
-                for v in p.iter_mut() {
-                    *v = (*v - max).exp();
-                    sum += *v;
-                }
-                let out = &mut ctx[t * d + h * hd..t * d + (h + 1) * hd];
-                for (s, w) in p.iter().enumerate() {
-                    let v = &qkv[s * 3 * d + 2 * d + h * hd..s * 3 * d + 2 * d + (h + 1) * hd];
-                    for (o, x) in out.iter_mut().zip(v) {
-                        *o += w / sum * x;
-                    }
-                }
-            }
-        }
-        ctx
-    }
-}
-
-/// GELU with the error function, as BERT's `gelu` (candle's `gelu_erf`).
-fn gelu(x: f32) -> f32 {
-    0.5 * x * (1.0 + erf(x / std::f32::consts::SQRT_2))
-}
-
-/// The error function, to about 1e-7 (Abramowitz and Stegun 7.1.26 in f64).
-fn erf(x: f32) -> f32 {
-    let x = x as f64;
-    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let y = 1.0
-        - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t
-            + 0.254_829_592)
-            * t
-            * (-x * x).exp();
-    (if x >= 0.0 { y } else { -y }) as f32
 }
 
 /// Whether the int8 path may stand in for the model `config` (its `config.json`) describes: a plain BERT with
@@ -536,7 +530,7 @@ mod tests {
     fn int8_query_vectors_agree_with_the_float_model() {
         let m = model();
         let q = m
-            .query_model
+            .reduced
             .as_ref()
             .expect("the shipped model is quantised for queries");
         let texts = [
