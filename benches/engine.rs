@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the engine's hot paths: chunking throughput, embedding throughput by batch
-//! size, fusion, and query latency by mode over an index of sg's own source.
+//! size, fusion, query latency by mode over an index of sg's own source, and `workspace/symbol`'s table at
+//! the size of a large monorepo.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -155,5 +156,54 @@ fn query_latency(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, chunking, fusion, embedding, query_latency);
+/// 330k definitions in 22k files (the scale workspace of eval/scale_bench.md), names made of common words.
+fn symbol_table(c: &mut Criterion) {
+    use sg::ids::FileId;
+    use sg::store::SymbolRecord;
+    use sg::symbols::SymbolTable;
+    const WORDS: [&str; 24] = [
+        "parse", "config", "file", "read", "write", "buffer", "http", "server", "request",
+        "handle", "error", "token", "stream", "index", "node", "tree", "cache", "load", "store",
+        "retry", "client", "build", "query", "state",
+    ];
+    let mut t = SymbolTable::default();
+    let mut n = 0usize;
+    for f in 0..22_000u32 {
+        let recs = (0..15u32)
+            .map(|i| {
+                n += 1;
+                let w = |k: usize| WORDS[(n * k + f as usize) % WORDS.len()];
+                let name = match n % 3 {
+                    0 => format!("{}_{}_{}", w(7), w(11), n % 97),
+                    1 => format!("{}{}", w(5), w(13)),
+                    _ => format!("{}_{}", w(3), w(17)),
+                };
+                SymbolRecord {
+                    name,
+                    kind: ChunkKind::Function,
+                    container: None,
+                    start_line: i * 10 + 1,
+                    end_line: i * 10 + 8,
+                }
+            })
+            .collect();
+        t.set_file(FileId(f), &format!("src/m{}/f{f}.rs", f % 50), recs);
+    }
+    let mut g = c.benchmark_group("workspace symbol, 330k definitions");
+    for q in ["parse_con", "HttpSer", "rtry", "zzq"] {
+        g.bench_function(q, |b| {
+            b.iter(|| t.search(q, 100, Some("src/m3/f3.rs")).len())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    chunking,
+    fusion,
+    embedding,
+    query_latency,
+    symbol_table
+);
 criterion_main!(benches);

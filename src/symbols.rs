@@ -13,6 +13,8 @@ pub struct SymbolEntry {
     /// The name as written.
     pub name: String,
     lower: String,
+    /// [`letter_mask`] of `lower`.
+    mask: u64,
     /// Kind of definition.
     pub kind: ChunkKind,
     /// Enclosing definition's name.
@@ -34,9 +36,11 @@ impl SymbolEntry {
         start: u32,
         end: u32,
     ) -> Self {
+        let lower = name.to_lowercase();
         SymbolEntry {
             name: name.to_string(),
-            lower: name.to_lowercase(),
+            mask: letter_mask(&lower),
+            lower,
             kind,
             container,
             file: FileId(u32::MAX),
@@ -140,6 +144,16 @@ pub fn match_name(
     None
 }
 
+/// The ASCII letters and digits of a lowercased name, one bit each. Every way [`match_name`] matches needs the
+/// query's letters among the name's, so one AND rules most names out before any string is compared.
+fn letter_mask(lower: &str) -> u64 {
+    lower.bytes().fold(0, |m, b| match b {
+        b'a'..=b'z' => m | 1 << (b - b'a'),
+        b'0'..=b'9' => m | 1 << (26 + b - b'0'),
+        _ => m,
+    })
+}
+
 /// Length of the common folder prefix of two paths, in segments.
 fn shared_dirs(a: &str, b: &str) -> usize {
     a.split('/')
@@ -164,14 +178,18 @@ impl SymbolTable {
         self.remove_file(file);
         let entries: Vec<SymbolEntry> = symbols
             .into_iter()
-            .map(|s| SymbolEntry {
-                lower: s.name.to_lowercase(),
-                name: s.name,
-                kind: s.kind,
-                container: s.container,
-                file,
-                start_line: s.start_line,
-                end_line: s.end_line,
+            .map(|s| {
+                let lower = s.name.to_lowercase();
+                SymbolEntry {
+                    mask: letter_mask(&lower),
+                    lower,
+                    name: s.name,
+                    kind: s.kind,
+                    container: s.container,
+                    file,
+                    start_line: s.start_line,
+                    end_line: s.end_line,
+                }
             })
             .collect();
         self.len += entries.len();
@@ -238,23 +256,32 @@ impl SymbolTable {
             return Vec::new();
         }
         let ql = query.to_lowercase();
+        let qm = letter_mask(&ql);
         let mut hits: Vec<(MatchKind, usize, bool, usize, &SymbolEntry)> = Vec::new();
         for (file, entries) in &self.by_file {
-            let path = self.paths.get(file).map(String::as_str).unwrap_or("");
-            let near = current
-                .map(|c| {
-                    if c == path {
-                        usize::MAX
-                    } else {
-                        shared_dirs(c, path)
-                    }
-                })
-                .unwrap_or(0);
-            let test = crate::search::is_non_source_path(path);
+            // What ranks a file's hits, worked out at its first hit: most files have none.
+            let mut place = None;
             for e in entries {
-                if let Some(m) = match_name(&e.name, &e.lower, query, &ql) {
-                    hits.push((m, near, test, e.name.len(), e));
+                if e.mask & qm != qm {
+                    continue;
                 }
+                let Some(m) = match_name(&e.name, &e.lower, query, &ql) else {
+                    continue;
+                };
+                let (near, test) = *place.get_or_insert_with(|| {
+                    let path = self.paths.get(file).map(String::as_str).unwrap_or("");
+                    let near = current
+                        .map(|c| {
+                            if c == path {
+                                usize::MAX
+                            } else {
+                                shared_dirs(c, path)
+                            }
+                        })
+                        .unwrap_or(0);
+                    (near, crate::search::is_non_source_path(path))
+                });
+                hits.push((m, near, test, e.name.len(), e));
             }
         }
         let order = |a: &(MatchKind, usize, bool, usize, &SymbolEntry),
@@ -337,6 +364,63 @@ mod tests {
             .map(|h| (h.entry.name.as_str(), h.matched))
             .collect();
         assert_eq!(names[0], ("ParseConfig", MatchKind::WordPrefix));
+    }
+
+    #[test]
+    fn the_letter_filter_keeps_every_kind_of_match() {
+        let mut t = SymbolTable::default();
+        t.set_file(
+            FileId(1),
+            "src/a.rs",
+            vec![
+                rec("parse_config", ChunkKind::Function, 1),
+                rec("HttpServer2", ChunkKind::Struct, 5),
+                // The Kelvin sign lowercases to an ASCII `k`.
+                rec("\u{212A}elvin", ChunkKind::Struct, 9),
+                rec("émile_zola", ChunkKind::Function, 13),
+            ],
+        );
+        let first = |q: &str| {
+            t.search(q, 1, None)
+                .first()
+                .map(|h| (h.entry.name.clone(), h.matched))
+        };
+        let name = |n: &str, m| Some((n.to_owned(), m));
+        assert_eq!(
+            first("ParseConfig"),
+            name("parse_config", MatchKind::ExactIgnoreCase)
+        );
+        assert_eq!(
+            first("parse-config"),
+            name("parse_config", MatchKind::ExactIgnoreCase)
+        );
+        assert_eq!(first("server2"), name("HttpServer2", MatchKind::WordPrefix));
+        assert_eq!(first("pcfg"), name("parse_config", MatchKind::Subsequence));
+        assert_eq!(
+            first("kelvin"),
+            name("\u{212A}elvin", MatchKind::ExactIgnoreCase)
+        );
+        assert_eq!(first("zola"), name("émile_zola", MatchKind::WordPrefix));
+        assert_eq!(first("émile"), name("émile_zola", MatchKind::Prefix));
+        assert_eq!(first("xyz"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_letter_filter_drops_no_match(
+            names in proptest::collection::vec("[a-cA-C_0-2é-]{1,8}", 1..30),
+            query in "[a-cA-C_ 0-2é-]{0,5}",
+        ) {
+            let mut t = SymbolTable::default();
+            let recs = names.iter().enumerate().map(|(i, n)| rec(n, ChunkKind::Function, i as u32 * 4 + 1)).collect();
+            t.set_file(FileId(1), "src/a.rs", recs);
+            let ql = query.trim().to_lowercase();
+            let want = names
+                .iter()
+                .filter(|n| match_name(n, &n.to_lowercase(), query.trim(), &ql).is_some())
+                .count();
+            proptest::prop_assert_eq!(t.search(&query, 100, None).len(), want);
+        }
     }
 
     #[test]
