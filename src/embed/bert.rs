@@ -35,7 +35,8 @@ const QUERY_CACHE_CAPACITY: usize = 64;
 /// layers when the model allows ([`QuantizedBert`]: bf16 where the CPU multiplies bf16, int8 elsewhere);
 /// documents through the same layers when they are bf16, through candle in f32 otherwise.
 pub struct BertEmbedder {
-    model: BertModel,
+    /// Candle's f32 model, when a path needs it (documents or queries not on `reduced`).
+    model: Option<BertModel>,
     /// The same model with reduced-precision dense layers.
     pub(super) reduced: Option<QuantizedBert>,
     /// Whether queries go through `reduced` ([`EmbedOptions::quantized_queries`]).
@@ -129,7 +130,7 @@ impl BertEmbedder {
             }))
             .map_err(to_anyhow)?;
 
-        let (model, query_model) = {
+        let (model, query_model, quantized_documents) = {
             let weights_name = src.describe(WEIGHTS_FILE);
             let vb = match src {
                 // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is
@@ -165,17 +166,22 @@ impl BertEmbedder {
                 } else {
                     None
                 };
-            let model = BertModel::load(vb, &config).with_context(|| {
-                format!(
-                    "weights in {weights_name} do not fit {}",
-                    src.describe(CONFIG_FILE)
-                )
-            })?;
-            (model, query_model)
+            let quantized_documents = opts.quantized_documents
+                && query_model.as_ref().is_some_and(QuantizedBert::is_bf16);
+            let query_model = query_model.filter(|_| opts.quantized_queries || quantized_documents);
+            // Candle's f32 copy is needed only by a path the reduced model does not take.
+            let model = if quantized_documents && opts.quantized_queries {
+                None
+            } else {
+                Some(BertModel::load(vb, &config).with_context(|| {
+                    format!(
+                        "weights in {weights_name} do not fit {}",
+                        src.describe(CONFIG_FILE)
+                    )
+                })?)
+            };
+            (model, query_model, quantized_documents)
         };
-        let quantized_documents =
-            opts.quantized_documents && query_model.as_ref().is_some_and(QuantizedBert::is_bf16);
-        let query_model = query_model.filter(|_| opts.quantized_queries || quantized_documents);
 
         let weights_digest = file_digest(&manifest, src, WEIGHTS_FILE)?;
         let fingerprint = bert_fingerprint(
@@ -284,7 +290,10 @@ impl BertEmbedder {
         let ids = Tensor::from_vec(ids, (n, width), &Device::Cpu)?;
         let mask = Tensor::from_vec(mask, (n, width), &Device::Cpu)?;
         let token_types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &token_types, Some(&mask))?;
+        let model = self.model.as_ref().context(
+            "the f32 model is not loaded: documents and queries take the bf16 path (SG_F32_DOCUMENTS=1 loads it)",
+        )?;
+        let hidden = model.forward(&ids, &token_types, Some(&mask))?;
         Ok((hidden.to_dtype(DType::F32)?, mask))
     }
 
@@ -434,7 +443,7 @@ impl Embedder for BertEmbedder {
 mod tests {
     use super::*;
     use crate::embed::FakeEmbedder;
-    use crate::embed::tests::{cos, model, model_dir, norm};
+    use crate::embed::tests::{cos, float_model, model, model_dir, norm};
 
     #[test]
     fn reference_sentence_matches_sentence_transformers() {
@@ -571,15 +580,11 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX512-BF16, documents take the f32 path");
             return;
         }
-        let float = BertEmbedder::load(
-            &model_dir(),
-            &EmbedOptions {
-                quantized_documents: false,
-                ..EmbedOptions::default()
-            },
-        )
-        .unwrap();
+        let float = float_model();
         assert_ne!(float.fingerprint(), m.fingerprint());
+        // Documents and queries both on the reduced path: candle's copy is not loaded.
+        assert!(m.hidden_states(&[&[101, 102]]).is_err());
+        assert!(float.hidden_states(&[&[101, 102]]).is_ok());
         let long =
             "pub fn parse(input: &str) -> Result<Ast, Error> { tokenize(input)?.collect() }\n"
                 .repeat(9);

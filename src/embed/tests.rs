@@ -20,6 +20,19 @@ pub(super) fn model() -> &'static BertEmbedder {
     })
 }
 
+/// The shipped model with every path in f32 through candle: the reference the reduced paths are held to.
+pub(super) fn float_model() -> &'static BertEmbedder {
+    static MODEL: OnceLock<BertEmbedder> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let opts = EmbedOptions {
+            quantized_queries: false,
+            quantized_documents: false,
+            ..EmbedOptions::default()
+        };
+        BertEmbedder::load(&model_dir(), &opts).expect("default model loads")
+    })
+}
+
 pub(super) fn cos(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
