@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --example embed_bench -- bench [SOURCE_DIR]   # SOURCE_DIR: code to cut into ~700-char texts
 //! cargo run --release --example embed_bench -- compare F32_MODEL_DIR
-//! cargo run --release --example embed_bench -- queries   # the int8 query path alone, one thread (to profile)
+//! cargo run --release --example embed_bench -- queries   # the reduced query path alone, one thread (to profile)
+//! cargo run --release --example embed_bench -- documents # the default document path alone (to profile)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,7 +31,7 @@ fn main() -> anyhow::Result<()> {
                 .context("compare needs the folder of the f32 model")?;
             compare(&model_dir, Path::new(other))
         }
-        Some("queries") => int8_queries(&model_dir),
+        Some("queries") => reduced_queries(&model_dir),
         Some("documents") => {
             let src = args
                 .get(1)
@@ -211,22 +212,22 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
         );
         Ok(())
     };
-    run("embed_query, int8", &|q| m.embed_query(q))?;
+    run("embed_query, reduced", &|q| m.embed_query(q))?;
     run("embed_query, f32", &|q| f32_queries.embed_query(q))?;
-    if let Some(int8) = m.reduced_model() {
+    if let Some(reduced) = m.reduced_model() {
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
         let one_thread = |q: &str| -> anyhow::Result<Vec<f32>> {
             let enc = m
                 .tokenizer()
                 .encode_fast(q, true)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            one.install(|| int8.embed(enc.get_ids()))
+            one.install(|| reduced.embed(enc.get_ids()))
         };
         run(
-            "int8 forward pass on one thread, tokenizing included",
+            "reduced forward pass on one thread, tokenizing included",
             &one_thread,
         )?;
-        println!("{}", long_int8_queries(&m, 100)?);
+        println!("{}", long_reduced_queries(&m, 100)?);
     }
     let agreement: Vec<f32> = queries
         .iter()
@@ -236,7 +237,7 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     println!(
-        "int8 against f32 query vectors: cosine min {:.5}, mean {:.5}",
+        "reduced against f32 query vectors: cosine min {:.5}, mean {:.5}",
         agreement.iter().copied().fold(f32::MAX, f32::min),
         agreement.iter().sum::<f32>() / agreement.len() as f32
     );
@@ -254,7 +255,7 @@ fn bench(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 2,000 distinct queries of 14 word pieces through the int8 path on one thread.
+/// 2,000 distinct queries of 14 word pieces through the reduced path on one thread.
 /// The default document path alone (bf16 where the CPU has it), 128 word pieces, for profiling.
 fn documents(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     let texts = collect_texts(src, 400)?;
@@ -276,18 +277,16 @@ fn documents(model_dir: &Path, src: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn int8_queries(model_dir: &Path) -> anyhow::Result<()> {
+fn reduced_queries(model_dir: &Path) -> anyhow::Result<()> {
     let m = BertEmbedder::load(model_dir, &EmbedOptions::default())?;
-    println!("{}", long_int8_queries(&m, 2000)?);
+    println!("{}", long_reduced_queries(&m, 2000)?);
     Ok(())
 }
 
 /// Times `n` distinct queries of 14 word pieces ([CLS] and [SEP] included; a long "typical query") through
-/// `m`'s int8 forward pass on one thread, tokenized beforehand; returns the report line.
-fn long_int8_queries(m: &BertEmbedder, n: usize) -> anyhow::Result<String> {
-    let int8 = m
-        .reduced_model()
-        .context("the model has no int8 query path")?;
+/// `m`'s reduced forward pass on one thread, tokenized beforehand; returns the report line.
+fn long_reduced_queries(m: &BertEmbedder, n: usize) -> anyhow::Result<String> {
+    let reduced = m.reduced_model().context("the model has no reduced path")?;
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let ids: Vec<Vec<u32>> = (0..n)
         .map(|i| -> anyhow::Result<Vec<u32>> {
@@ -302,12 +301,12 @@ fn long_int8_queries(m: &BertEmbedder, n: usize) -> anyhow::Result<String> {
     let mut times = Vec::new();
     for q in &ids {
         let t = Instant::now();
-        one.install(|| int8.embed(q))?;
+        one.install(|| reduced.embed(q))?;
         times.push(t.elapsed());
     }
     times.sort();
     Ok(format!(
-        "{} queries of {} word pieces, int8 forward pass on one thread: p50 {:.2} ms, p99 {:.2} ms",
+        "{} queries of {} word pieces, reduced forward pass on one thread: p50 {:.2} ms, p99 {:.2} ms",
         ids.len(),
         ids[0].len(),
         percentile(&times, 0.5).as_secs_f64() * 1e3,

@@ -1,6 +1,6 @@
-//! [`BertEmbedder`]: a BERT-family transformer run by candle on the CPU in f32 and pooled by [`mean_pool_l2`] for
-//! documents, through its int8 twin ([`QuantizedBert`]) for queries, its fingerprint, and its cache of recent
-//! queries.
+//! [`BertEmbedder`]: a BERT-family transformer on the CPU, through its reduced-precision twin
+//! ([`QuantizedBert`]: bf16 for queries and documents where the CPU multiplies bf16, int8 for queries elsewhere)
+//! or candle in f32 pooled by [`mean_pool_l2`]; its fingerprint, and its cache of recent queries.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -85,7 +85,7 @@ impl BertEmbedder {
                 src.describe(CONFIG_FILE)
             )
         };
-        // Read once: candle's configuration, and the fields the int8 query path checks.
+        // Read once: candle's configuration, and the fields the reduced path checks.
         let config_json: serde_json::Value =
             serde_json::from_slice(&config_bytes).with_context(invalid)?;
         let config = BertConfig::deserialize(&config_json).with_context(invalid)?;

@@ -16,7 +16,7 @@
 //! not load a transformer.
 //!
 //! One file per part: `manifest` (the manifest and model kinds), `pooling`, `bert`, `quantized` (BERT's forward
-//! pass over int8 dense layers, for queries), `static_model` with its ASCII fast path `wordpiece`, `fake`, and
+//! pass over bf16 or int8 dense layers), `static_model` with its ASCII fast path `wordpiece`, `fake`, and
 //! `text` (what the models read of a unit); this file holds the trait, the options, and where models are found
 //! and how they are loaded.
 
