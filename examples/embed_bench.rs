@@ -17,14 +17,14 @@ use sg::embed::{BertEmbedder, EmbedOptions, Embedder, default_model_dir};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model_dir = default_model_dir().context("default model folder not found")?;
+    // The source folder a mode cuts texts from: its argument, or this crate's `src`.
+    let src = || {
+        args.get(1)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+    };
     match args.first().map(String::as_str) {
-        Some("bench") => {
-            let src = args
-                .get(1)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-            bench(&model_dir, &src)
-        }
+        Some("bench") => bench(&model_dir, &src()),
         Some("compare") => {
             let other = args
                 .get(1)
@@ -32,13 +32,7 @@ fn main() -> anyhow::Result<()> {
             compare(&model_dir, Path::new(other))
         }
         Some("queries") => reduced_queries(&model_dir),
-        Some("documents") => {
-            let src = args
-                .get(1)
-                .map(PathBuf::from)
-                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-            documents(&model_dir, &src)
-        }
+        Some("documents") => documents(&model_dir, &src()),
         _ => bail!(
             "usage: embed_bench bench [SOURCE_DIR] | compare F32_MODEL_DIR | queries | documents [SOURCE_DIR]"
         ),

@@ -274,7 +274,8 @@ impl BertEmbedder {
 
     /// Runs BERT on rows of token ids (special tokens included, as the caller wants them; rows may differ in
     /// length and are right-padded here). Returns the last hidden states `(rows, width, dims)` in f32 and the
-    /// attention mask `(rows, width)` (1 for a real token), ready for [`mean_pool_l2`].
+    /// attention mask `(rows, width)` (1 for a real token), ready for [`mean_pool_l2`]. Candle's f32 model
+    /// runs them, so this fails when neither path needed it loaded ([`EmbedOptions::quantized_documents`]).
     pub fn hidden_states(&self, rows: &[&[u32]]) -> anyhow::Result<(Tensor, Tensor)> {
         let n = rows.len();
         let width = rows.iter().map(|r| r.len()).max().unwrap_or(0);
@@ -381,36 +382,33 @@ impl Embedder for BertEmbedder {
                 .par_iter()
                 .map(|t| self.encode(t))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            if let Some(q) = self.reduced.as_ref().filter(|_| self.quantized_documents) {
+            let reduced = self.reduced.as_ref().filter(|_| self.quantized_documents);
+            let out = match reduced {
                 // One text per forward pass: no padding, and texts share the pool.
-                let out = encodings
+                Some(q) => encodings
                     .par_iter()
                     .map(|e| q.embed(e.get_ids()))
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                tracing::debug!(
-                    target: "sg::embed",
-                    texts = texts.len(),
-                    tokens = encodings.iter().map(Encoding::len).sum::<usize>(),
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "embedded documents in bf16"
-                );
-                return Ok(out);
-            }
-            // Longest first, so that texts of similar length share a batch and padding stays small.
-            let mut order: Vec<usize> = (0..texts.len()).collect();
-            order.sort_by_key(|&i| (std::cmp::Reverse(encodings[i].len()), i));
-            let mut out = vec![Vec::new(); texts.len()];
-            for batch in order.chunks(self.batch_size) {
-                let encs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
-                for (&i, vector) in batch.iter().zip(self.forward(&encs)?) {
-                    out[i] = vector;
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+                None => {
+                    // Longest first, so that texts of similar length share a batch and padding stays small.
+                    let mut order: Vec<usize> = (0..texts.len()).collect();
+                    order.sort_by_key(|&i| (std::cmp::Reverse(encodings[i].len()), i));
+                    let mut out = vec![Vec::new(); texts.len()];
+                    for batch in order.chunks(self.batch_size) {
+                        let encs: Vec<&Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+                        for (&i, vector) in batch.iter().zip(self.forward(&encs)?) {
+                            out[i] = vector;
+                        }
+                    }
+                    out
                 }
-            }
+            };
             tracing::debug!(
                 target: "sg::embed",
                 texts = texts.len(),
                 tokens = encodings.iter().map(Encoding::len).sum::<usize>(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
+                path = if reduced.is_some() { "bf16" } else { "f32" },
                 "embedded documents"
             );
             Ok(out)
