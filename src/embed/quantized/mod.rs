@@ -60,13 +60,25 @@ impl QLinear {
         Ok((w, bias))
     }
 
-    fn load(vb: &VarBuilder, outputs: usize, inputs: usize) -> anyhow::Result<Self> {
+    fn load(
+        vb: &VarBuilder,
+        outputs: usize,
+        inputs: usize,
+        use_bf16: bool,
+    ) -> anyhow::Result<Self> {
         let (w, bias) = Self::read(vb, outputs, inputs)?;
-        Self::new(&w, bias, outputs, inputs)
+        Self::new(&w, bias, outputs, inputs, use_bf16)
     }
 
-    fn new(w: &[f32], bias: Vec<f32>, outputs: usize, inputs: usize) -> anyhow::Result<Self> {
-        let weights = if bf16::available() && bf16::fits(outputs, inputs) {
+    /// bf16 weights when `use_bf16` and the shape fits, int8 otherwise.
+    fn new(
+        w: &[f32],
+        bias: Vec<f32>,
+        outputs: usize,
+        inputs: usize,
+        use_bf16: bool,
+    ) -> anyhow::Result<Self> {
+        let weights = if use_bf16 && bf16::fits(outputs, inputs) {
             Weights::Bf16(bf16::Panels::pack(w, outputs, inputs))
         } else {
             let (weights, scales) = quantize_int8(w, inputs)?;
@@ -340,6 +352,12 @@ impl QuantizedBert {
 
     /// Reads the weights candle's BERT reads (`vb` at the model's root) and quantises the dense layers.
     pub fn load(vb: &VarBuilder, config: &BertConfig) -> anyhow::Result<Self> {
+        Self::load_as(vb, config, bf16::available())
+    }
+
+    /// [`QuantizedBert::load`] with bf16 weights when `use_bf16` (fast with AVX512-BF16; the portable code
+    /// computes the same otherwise), int8 when not.
+    fn load_as(vb: &VarBuilder, config: &BertConfig, use_bf16: bool) -> anyhow::Result<Self> {
         let d = config.hidden_size;
         if !d.is_multiple_of(config.num_attention_heads) {
             bail!(
@@ -374,10 +392,11 @@ impl QuantizedBert {
                 [q.1, k.1, v.1].concat(),
                 3 * d,
                 d,
+                use_bf16,
             )?;
             layers.push(Layer {
                 qkv,
-                attention_out: QLinear::load(&att.pp("output.dense"), d, d)?,
+                attention_out: QLinear::load(&att.pp("output.dense"), d, d, use_bf16)?,
                 attention_norm: LayerNorm::load(
                     &att.pp("output.LayerNorm"),
                     d,
@@ -387,8 +406,14 @@ impl QuantizedBert {
                     &l.pp("intermediate.dense"),
                     config.intermediate_size,
                     d,
+                    use_bf16,
                 )?,
-                output: QLinear::load(&l.pp("output.dense"), d, config.intermediate_size)?,
+                output: QLinear::load(
+                    &l.pp("output.dense"),
+                    d,
+                    config.intermediate_size,
+                    use_bf16,
+                )?,
                 output_norm: LayerNorm::load(&l.pp("output.LayerNorm"), d, config.layer_norm_eps)?,
             });
         }
@@ -527,13 +552,45 @@ mod tests {
         );
     }
 
+    /// The shipped model's reduced twin in either precision, whatever this CPU has.
+    fn twin(use_bf16: bool) -> QuantizedBert {
+        let dir = crate::embed::tests::model_dir();
+        let config: BertConfig =
+            serde_json::from_slice(&std::fs::read(dir.join(crate::embed::CONFIG_FILE)).unwrap())
+                .unwrap();
+        // SAFETY: the test's own model file, not written while the test runs.
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join(crate::embed::WEIGHTS_FILE)],
+                DType::F32,
+                &candle_core::Device::Cpu,
+            )
+        }
+        .unwrap();
+        QuantizedBert::load_as(&vb, &config, use_bf16).unwrap()
+    }
+
     #[test]
-    fn int8_query_vectors_agree_with_the_float_model() {
+    fn int8_and_bf16_vectors_agree_with_the_float_model() {
+        let int8 = twin(false);
+        assert!(!int8.is_bf16());
+        assert_eq!(
+            model().reduced.as_ref().unwrap().is_bf16(),
+            bf16::available()
+        );
+        agree_with_the_float_model(&int8, 0.995);
+        if !bf16::available() {
+            // The portable code would give the same vectors, hundreds of times slower.
+            eprintln!("bf16 twin skipped: this CPU has no AVX512-BF16");
+            return;
+        }
+        let bf16 = twin(true);
+        assert!(bf16.is_bf16());
+        agree_with_the_float_model(&bf16, 0.9999);
+    }
+
+    fn agree_with_the_float_model(q: &QuantizedBert, floor: f32) {
         let m = model();
-        let q = m
-            .reduced
-            .as_ref()
-            .expect("the shipped model is quantised for queries");
         let texts = [
             "This is an example sentence",
             "where do we retry failed HTTP requests?",
@@ -549,9 +606,9 @@ mod tests {
             let b = reference(float_model(), ids).unwrap();
             assert!((norm(&a) - 1.0).abs() < 1e-4);
             let c = cos(&a, &b);
-            assert!(c >= 0.995, "{t:?}: cosine {c}");
+            assert!(c >= floor, "{t:?}: cosine {c}");
         }
-        // Different texts stay apart: the int8 path is not a constant.
+        // Different texts stay apart: the reduced path is not a constant.
         let a = q
             .embed(m.encode("binary tree rotation").unwrap().get_ids())
             .unwrap();
