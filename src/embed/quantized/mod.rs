@@ -340,7 +340,7 @@ pub struct QuantizedBert {
 }
 
 impl QuantizedBert {
-    /// Whether every dense layer is bf16 ([`bf16::available`]): close enough to f32 (cosine 0.99999) and fast
+    /// Whether every dense layer is bf16 (the CPU has AVX512-BF16): close enough to f32 (cosine 0.99999) and fast
     /// enough at 128 word pieces to embed documents too.
     pub fn is_bf16(&self) -> bool {
         self.layers.iter().all(|l| {

@@ -77,30 +77,83 @@ pub fn layer_norm(x: &mut [f32], weight: &[f32], bias: &[f32], eps: f32) {
 /// (`3 · dims` values a token); returns `n × dims` contexts.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl+avx512dq+fma", "x86_64+avx2+fma"))]
 pub fn attention(qkv: &[f32], n: usize, dims: usize, heads: usize) -> Vec<f32> {
-    let d = dims;
-    let hd = d / heads;
-    let scale = 1.0 / (hd as f32).sqrt();
-    // Keys transposed (feature-major), so that one query's scores over all tokens are sums of whole rows.
-    let mut keys = vec![0f32; d * n];
+    match dims / heads {
+        // MiniLM's heads: sums held in registers.
+        32 => attend::<32>(qkv, n, dims, heads),
+        64 => attend::<64>(qkv, n, dims, heads),
+        _ => attend_any(qkv, n, dims, heads),
+    }
+}
+
+/// Lanes of one block of scores.
+const LANES: usize = 16;
+
+/// Attention for heads of `HD` dims. Keys are transposed (feature-major, rows padded to whole blocks of
+/// [`LANES`] tokens), so one query's scores over a block of tokens are `HD` multiply-adds into one block of
+/// sums; a context row is summed in `HD` lanes the same way.
+#[inline(always)]
+fn attend<const HD: usize>(qkv: &[f32], n: usize, d: usize, heads: usize) -> Vec<f32> {
+    let scale = 1.0 / (HD as f32).sqrt();
+    let width = n.next_multiple_of(LANES);
+    let mut keys = vec![0f32; d * width];
     for s in 0..n {
         for (c, k) in qkv[s * 3 * d + d..s * 3 * d + 2 * d].iter().enumerate() {
-            keys[c * n + s] = *k;
+            keys[c * width + s] = *k;
         }
     }
+    let mut ctx = vec![0f32; n * d];
+    let mut p = vec![0f32; width];
+    for h in 0..heads {
+        let head_keys = &keys[h * HD * width..(h + 1) * HD * width];
+        for t in 0..n {
+            let mut q = [0f32; HD];
+            for (a, b) in q.iter_mut().zip(&qkv[t * 3 * d + h * HD..]) {
+                *a = b * scale;
+            }
+            for (block, out) in p.chunks_exact_mut(LANES).enumerate() {
+                let mut acc = [0f32; LANES];
+                for (k, qk) in q.iter().enumerate() {
+                    let row = &head_keys[k * width + block * LANES..][..LANES];
+                    for (a, kv) in acc.iter_mut().zip(row) {
+                        *a += qk * kv;
+                    }
+                }
+                out.copy_from_slice(&acc);
+            }
+            let scores = &mut p[..n];
+            let max = scores.iter().fold(f32::MIN, |m, v| m.max(*v));
+            for v in scores.iter_mut() {
+                *v = exp(*v - max);
+            }
+            let inv = 1.0 / sum(scores);
+            let mut acc = [0f32; HD];
+            for (s, w) in scores.iter().enumerate() {
+                let v = &qkv[s * 3 * d + 2 * d + h * HD..][..HD];
+                for (a, x) in acc.iter_mut().zip(v) {
+                    *a += w * x;
+                }
+            }
+            for (o, a) in ctx[t * d + h * HD..][..HD].iter_mut().zip(&acc) {
+                *o = a * inv;
+            }
+        }
+    }
+    ctx
+}
+
+/// Attention for heads of any width: the same sums, kept in memory.
+#[inline(always)]
+fn attend_any(qkv: &[f32], n: usize, d: usize, heads: usize) -> Vec<f32> {
+    let hd = d / heads;
+    let scale = 1.0 / (hd as f32).sqrt();
     let mut ctx = vec![0f32; n * d];
     let mut p = vec![0f32; n];
     for h in 0..heads {
         for t in 0..n {
-            p.fill(0.0);
             let q = &qkv[t * 3 * d + h * hd..t * 3 * d + (h + 1) * hd];
-            for (k, qk) in q.iter().enumerate() {
-                let qk = qk * scale;
-                for (ps, ks) in p
-                    .iter_mut()
-                    .zip(&keys[(h * hd + k) * n..(h * hd + k + 1) * n])
-                {
-                    *ps += qk * ks;
-                }
+            for (s, slot) in p.iter_mut().enumerate() {
+                let k = &qkv[s * 3 * d + d + h * hd..s * 3 * d + d + (h + 1) * hd];
+                *slot = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
             }
             let max = p.iter().fold(f32::MIN, |m, v| m.max(*v));
             for v in p.iter_mut() {
@@ -109,10 +162,9 @@ pub fn attention(qkv: &[f32], n: usize, dims: usize, heads: usize) -> Vec<f32> {
             let inv = 1.0 / sum(&p);
             let out = &mut ctx[t * d + h * hd..t * d + (h + 1) * hd];
             for (s, w) in p.iter().enumerate() {
-                let w = w * inv;
                 let v = &qkv[s * 3 * d + 2 * d + h * hd..s * 3 * d + 2 * d + (h + 1) * hd];
                 for (o, x) in out.iter_mut().zip(v) {
-                    *o += w * x;
+                    *o += w * inv * x;
                 }
             }
         }
@@ -186,6 +238,23 @@ mod tests {
         assert!(
             (ctx[2] - 0.5).abs() < 1e-6 && (ctx[3] - 0.5).abs() < 1e-6,
             "{ctx:?}"
+        );
+    }
+
+    #[test]
+    fn the_attention_paths_agree() {
+        // Two heads of 32 dims (the register path) against the general one, over 21 tokens (a partial block).
+        let (n, d, heads) = (21, 64, 2);
+        let qkv: Vec<f32> = (0..n * 3 * d)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0)
+            .collect();
+        let (a, b) = (attention(&qkv, n, d, heads), attend_any(&qkv, n, d, heads));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        assert!(
+            a.iter().any(|v| v.abs() > 0.1),
+            "the data must not cancel out"
         );
     }
 
