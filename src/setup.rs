@@ -51,6 +51,21 @@ pub struct CommonArgs {
     pub fast_model: Option<PathBuf>,
 }
 
+/// `$SG_ANN_THRESHOLD`, when it is a number: for measuring both sides of the approximate tier's threshold on
+/// one workspace (eval/README.md). Anything else is reported and ignored.
+fn ann_threshold_override() -> Option<usize> {
+    let v = std::env::var("SG_ANN_THRESHOLD").ok()?;
+    match v.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            tracing::warn!(
+                "SG_ANN_THRESHOLD={v:?} is not a number of vectors; the default applies"
+            );
+            None
+        }
+    }
+}
+
 /// Loads the embedding model, BERT or static as its manifest says: the given folder (an error if it fails) or
 /// the default (`$SG_MODEL_PATH`, else the model compiled into the binary; a warning and lexical-only search if
 /// there is none). `max_tokens` overrides the manifest's limit on word pieces per chunk (it is part of the model
@@ -145,6 +160,7 @@ impl CommonArgs {
             exclude: self.exclude.clone(),
             code_only: self.code_only,
             embed: !self.no_embed,
+            ann_threshold: ann_threshold_override().unwrap_or(crate::config::DEFAULT_ANN_THRESHOLD),
             ..IndexConfig::default()
         }
     }
