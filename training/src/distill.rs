@@ -123,7 +123,13 @@ pub fn run(args: &DistillArgs) -> anyhow::Result<DistillReport> {
     if args.dims == 0 {
         bail!("--dims must be positive");
     }
-    let bert = BertEmbedder::load(&args.model, &EmbedOptions::default())
+    // The teacher's token states come from candle's f32 model, which the reduced paths would leave unloaded.
+    let f32_teacher = EmbedOptions {
+        quantized_queries: false,
+        quantized_documents: false,
+        ..EmbedOptions::default()
+    };
+    let bert = BertEmbedder::load(&args.model, &f32_teacher)
         .with_context(|| format!("cannot load model {}", args.model.display()))?;
     let source = bert.manifest().clone();
     if args.dims > source.dims {
