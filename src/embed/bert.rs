@@ -130,7 +130,7 @@ impl BertEmbedder {
             }))
             .map_err(to_anyhow)?;
 
-        let (model, reduced, quantized_documents) = {
+        let (model, query_model, quantized_documents) = {
             let weights_name = src.describe(WEIGHTS_FILE);
             let vb = match src {
                 // SAFETY: the file is memory-mapped only while the weights are copied out of it: every tensor is
@@ -155,11 +155,8 @@ impl BertEmbedder {
                 }
             }
             .with_context(|| format!("cannot load weights from {weights_name}"))?;
-            // Documents take the reduced path only in bf16: without it, quantise only for queries.
-            let wanted = opts.quantized_queries
-                || (opts.quantized_documents && super::quantized::bf16_available());
-            let reduced =
-                if wanted
+            let query_model =
+                if (opts.quantized_queries || opts.quantized_documents)
                     && manifest.pooling == Pooling::Mean
                     && super::quantized::supports(&config_json)
                 {
@@ -169,10 +166,9 @@ impl BertEmbedder {
                 } else {
                     None
                 };
-            let quantized_documents =
-                opts.quantized_documents && reduced.as_ref().is_some_and(QuantizedBert::is_bf16);
-            // A layer whose shape bf16 does not fit leaves documents on candle: keep the twin only if queries use it.
-            let reduced = reduced.filter(|_| opts.quantized_queries || quantized_documents);
+            let quantized_documents = opts.quantized_documents
+                && query_model.as_ref().is_some_and(QuantizedBert::is_bf16);
+            let query_model = query_model.filter(|_| opts.quantized_queries || quantized_documents);
             // Candle's f32 copy is needed only by a path the reduced model does not take.
             let model = if quantized_documents && opts.quantized_queries {
                 None
@@ -184,7 +180,7 @@ impl BertEmbedder {
                     )
                 })?)
             };
-            (model, reduced, quantized_documents)
+            (model, query_model, quantized_documents)
         };
 
         let weights_digest = file_digest(&manifest, src, WEIGHTS_FILE)?;
@@ -229,7 +225,7 @@ impl BertEmbedder {
         );
         Ok(BertEmbedder {
             model,
-            reduced,
+            reduced: query_model,
             quantized_queries: opts.quantized_queries,
             quantized_documents,
             tokenizer,

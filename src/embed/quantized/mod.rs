@@ -487,12 +487,7 @@ impl QuantizedBert {
     }
 }
 
-/// Whether this CPU runs the bf16 layers ([`QuantizedBert::is_bf16`] models) at speed (AVX512-BF16).
-pub fn bf16_available() -> bool {
-    bf16::available()
-}
-
-/// Whether the reduced path may stand in for the model `config` (its `config.json`) describes: a plain BERT with
+/// Whether the int8 path may stand in for the model `config` (its `config.json`) describes: a plain BERT with
 /// absolute positions and GELU.
 pub fn supports(config: &serde_json::Value) -> bool {
     let field = |k: &str| config.get(k).and_then(|v| v.as_str());
