@@ -407,13 +407,34 @@ pub fn describes_action(q: &str) -> bool {
             .is_some_and(|(_, rest)| describes_action(rest));
     }
     let verb = |w: &str| ACTION_VERBS.binary_search(&w).is_ok();
-    verb(&first)
-        || first
-            .strip_suffix("ies")
-            .is_some_and(|b| verb(&format!("{b}y")))
+    if verb(&first) {
+        // A bare verb opens a noun phrase as often as a command ("request logging middleware", "test runner
+        // worker pool", "Serialize and Serializer trait definitions"): a command names what it acts on with
+        // a determiner, a pronoun or a particle ("sort the k smallest", "create a new parser", "wrap it").
+        return q
+            .split_whitespace()
+            .skip(1)
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_ascii_lowercase()
+            })
+            .any(|w| COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok());
+    }
+    // "Returns", "Creates", "Copies": the third person is a description of what code does.
+    first
+        .strip_suffix("ies")
+        .is_some_and(|b| verb(&format!("{b}y")))
         || first.strip_suffix("es").is_some_and(verb)
         || first.strip_suffix('s').is_some_and(verb)
 }
+
+/// Words that show a bare verb is a command: determiners, pronouns, quantifiers and particles, sorted.
+const COMMAND_OBJECT_WORDS: &[&str] = &[
+    "a", "all", "an", "any", "each", "every", "false", "from", "given", "how", "if", "into", "it",
+    "its", "itself", "my", "no", "one", "onto", "our", "self", "some", "that", "the", "their",
+    "them", "these", "this", "those", "to", "true", "two", "what", "when", "where", "whether",
+    "which", "whose", "with", "without", "your",
+];
 
 #[cfg(test)]
 mod tests {
@@ -422,6 +443,10 @@ mod tests {
     #[test]
     fn a_query_that_opens_with_a_verb_describes_an_action() {
         assert!(ACTION_VERBS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        assert!(
+            COMMAND_OBJECT_WORDS.windows(2).all(|w| w[0] < w[1]),
+            "sorted"
+        );
         for q in [
             "Returns the length of a combination",
             "create a new parser",
@@ -430,6 +455,8 @@ mod tests {
             "If Left, return true",
             "when empty, fetches the next page",
             "sort the k smallest elements",
+            "wrap it in a box",
+            "Yields unique elements",
         ] {
             assert!(describes_action(q), "{q}");
         }
@@ -443,6 +470,10 @@ mod tests {
             "Set of options",
             "Deserialize",
             "parse",
+            "request logging middleware",
+            "test runner worker pool and execution",
+            "Serialize and Serializer trait definitions",
+            "insert update delete and transaction repo callbacks",
         ] {
             assert!(!describes_action(q), "{q}");
         }

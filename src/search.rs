@@ -140,12 +140,24 @@ pub struct RankConfig {
     /// Multiplier for results in files the caller says it has already read (an agent wants something new).
     pub read_penalty: f32,
     /// Multiplier for units that cannot be called (types, containers' headers, glue, sections) when the
-    /// query describes an action (opens with a verb: [`crate::intent::describes_action`]): "Create a new
-    /// Coalesce" asks for the constructor, not `struct Coalesce`. Measured (release, function-level specs of
-    /// `eval/run_packages.sh` and the benchmark, hybrid): 0.4 / 0.6 / 0.8 / 1 gave benchmark NDCG@10 0.8236 /
-    /// 0.8243 / 0.8240 / 0.8239; 0.6 against 1 lifted function-level MRR@10 from 0.243 to 0.265 (Go 0.336 →
-    /// 0.382, Rust 0.122 → 0.159).
+    /// query describes an action ([`crate::intent::describes_action`]): "Create a new Coalesce" asks for the
+    /// constructor, not `struct Coalesce`. Measured (release, function-level specs of `eval/run_packages.sh`,
+    /// hybrid, with [`RankConfig::action_file_decay`] 1): 1 / 0.6 / 0.4 / 0.25 gave MRR@10 0.265 / 0.296 /
+    /// 0.302 / 0.303 (the first with the decay at 0.3). The benchmark has no query of this shape, so its
+    /// NDCG@10 does not move with either weight.
     pub action_penalty: f32,
+    /// [`RankConfig::same_file_decay`] for queries that describe an action: such a query asks for one
+    /// callable, and when the best result is not it, the one that is often sits in the same file (a sibling
+    /// method, an overload). Measured as above (action penalty 0.6): 0.3 / 0.6 / 0.8 / 1 gave function-level
+    /// MRR@10 0.264 / 0.280 / 0.291 / 0.296; none moves the benchmark.
+    pub action_file_decay: f32,
+    /// Weight of how much of a definition's name a query that describes an action covers: a definition's
+    /// score is multiplied by `1 + name_coverage · covered / parts`, where `parts` are its name's words
+    /// (`is_not_empty`: is, not, empty) and `covered` those the query uses ("Returns true if the collection
+    /// is not empty" covers all three). A function's name is the summary of what it does. Measured
+    /// (release, function-level specs, hybrid): 0 / 0.3 / 0.5 / 1 gave MRR@10 0.302 / 0.308 / 0.310 /
+    /// 0.306; applied to every question in words, 0.2 / 0.5 cost the benchmark 0.003 / 0.002 (hybrid).
+    pub name_coverage: f32,
 }
 
 impl RankConfig {
@@ -174,6 +186,8 @@ impl RankConfig {
             "centrality" => &mut self.centrality,
             "read_penalty" => &mut self.read_penalty,
             "action_penalty" => &mut self.action_penalty,
+            "action_file_decay" => &mut self.action_file_decay,
+            "name_coverage" => &mut self.name_coverage,
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -205,7 +219,9 @@ impl Default for RankConfig {
             declaration_penalty: 0.5,
             centrality: 0.1,
             read_penalty: 0.5,
-            action_penalty: 0.6,
+            action_penalty: 0.4,
+            action_file_decay: 1.0,
+            name_coverage: 0.5,
         }
     }
 }
@@ -358,6 +374,16 @@ fn lower_parts(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a name's word and a query's word are one word, give or take an ending (`get` and "Gets",
+/// `return` and "returns", `iter` and "iterator").
+fn same_word(part: &str, word: &str) -> bool {
+    part == word
+        || word.strip_suffix('s').is_some_and(|w| w == part)
+        || word.strip_suffix("es").is_some_and(|w| w == part)
+        || (part.len() >= 4 && word.starts_with(part))
+        || (word.len() >= 4 && part.starts_with(word))
+}
+
 /// Fuses and ranks candidates. `lexical` and `semantic` are the retrievers' (chunk, score) lists;
 /// `info` gives the facts about every candidate (candidates missing from it are dropped: their
 /// records vanished). Returns at most `limit` results, best first.
@@ -403,7 +429,12 @@ pub fn rank(
         .collect();
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let tests_wanted = query_mentions_tests(query);
-    let action = cfg.action_penalty != 1.0 && crate::intent::describes_action(query);
+    let action = crate::intent::describes_action(query);
+    let file_decay = if action {
+        cfg.action_file_decay
+    } else {
+        cfg.same_file_decay
+    };
     let current_dir = ctx
         .current_file
         .as_deref()
@@ -450,6 +481,20 @@ pub fn rank(
         }) {
             boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         }
+        if cfg.name_coverage > 0.0
+            && action
+            && let Some(name) = c.symbol
+        {
+            let parts = lower_parts(name);
+            let covered = parts
+                .iter()
+                .filter(|p| words_lower.iter().any(|w| same_word(p, w)))
+                .count();
+            if covered > 0 {
+                let f = 1.0 + cfg.name_coverage * covered as f32 / parts.len() as f32;
+                boost("name_coverage", f, &mut score);
+            }
+        }
         let file = c.path.rsplit('/').next().unwrap_or(c.path);
         let stem = file.split('.').next().unwrap_or(file).to_lowercase();
         let stem_parts = lower_parts(&stem);
@@ -468,6 +513,7 @@ pub fn rank(
             }
         }
         if action
+            && cfg.action_penalty != 1.0
             && !matches!(
                 c.kind,
                 ChunkKind::Function | ChunkKind::Method | ChunkKind::Macro
@@ -530,8 +576,8 @@ pub fn rank(
         let n = spans.len() as i32;
         spans.push((c.start_line, c.end_line));
         let mut r = r;
-        if n > 0 {
-            let f = cfg.same_file_decay.powi(n);
+        if n > 0 && file_decay != 1.0 {
+            let f = file_decay.powi(n);
             r.score *= f;
             r.signals.boosts.push(("same_file", f));
         }
@@ -722,7 +768,7 @@ mod tests {
         assert!(
             r[1..]
                 .iter()
-                .all(|x| x.signals.boosts.contains(&("action", 0.6)))
+                .all(|x| x.signals.boosts.contains(&("action", 0.4)))
         );
         // ...while a noun phrase about the type keeps the type first, and so does the prior turned off.
         assert_eq!(ids(&run("the Coalesce adaptor", &cfg()))[0], 1);
@@ -731,6 +777,87 @@ mod tests {
             ..cfg()
         };
         assert_eq!(ids(&run("Create a new Coalesce", &off))[0], 1);
+    }
+
+    #[test]
+    fn a_query_that_describes_an_action_keeps_a_files_second_function_in_its_place() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(1, "src/stack.rs", Some("push"), ChunkKind::Method, (10, 20)),
+        );
+        m.insert(
+            ChunkId(2),
+            info(
+                2,
+                "src/stack.rs",
+                Some("push_all"),
+                ChunkKind::Method,
+                (22, 30),
+            ),
+        );
+        m.insert(
+            ChunkId(3),
+            info(
+                3,
+                "src/queue.rs",
+                Some("enqueue"),
+                ChunkKind::Method,
+                (5, 15),
+            ),
+        );
+        let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.5), (ChunkId(3), 4.0)];
+        let run = |q: &str| lexical_only(q, &lex, &m, &cfg());
+        // "Push all the items onto the stack" asks for one function: the file's second one stays second...
+        let r = run("Push all the items onto the stack");
+        assert_eq!(ids(&r), vec![1, 2, 3]);
+        assert!(r[1].signals.boosts.iter().all(|b| b.0 != "same_file"));
+        // ...while a noun phrase asks about places in the code, so another file comes before it.
+        let r = run("stack push operations");
+        assert_eq!(ids(&r), vec![1, 3, 2]);
+        assert!(r[2].signals.boosts.contains(&("same_file", 0.3)));
+    }
+
+    #[test]
+    fn a_query_that_describes_an_action_prefers_the_function_whose_name_it_spells_out() {
+        let mut m = HashMap::new();
+        m.insert(
+            ChunkId(1),
+            info(
+                1,
+                "src/map.rs",
+                Some("first_key"),
+                ChunkKind::Method,
+                (10, 20),
+            ),
+        );
+        m.insert(
+            ChunkId(2),
+            info(
+                2,
+                "src/map.rs",
+                Some("last_key"),
+                ChunkKind::Method,
+                (22, 30),
+            ),
+        );
+        let lex = [(ChunkId(1), 5.6), (ChunkId(2), 5.0)];
+        let run = |q: &str, cfg: &RankConfig| lexical_only(q, &lex, &m, cfg);
+        // Both names share "key"; only `last_key` is all in the query.
+        let r = run("Returns the last key in the map", &cfg());
+        assert_eq!(ids(&r), vec![2, 1]);
+        assert!(r[0].signals.boosts.contains(&("name_coverage", 1.5)));
+        assert!(r[1].signals.boosts.contains(&("name_coverage", 1.25)));
+        // Without the weight, or for a noun phrase, the text's score decides.
+        let off = RankConfig {
+            name_coverage: 0.0,
+            ..cfg()
+        };
+        assert_eq!(
+            ids(&run("Returns the last key in the map", &off)),
+            vec![1, 2]
+        );
+        assert_eq!(ids(&run("last key lookup", &cfg())), vec![1, 2]);
     }
 
     #[test]
@@ -854,7 +981,7 @@ mod tests {
             (ChunkId(4), 0.6),
         ];
         let r = rank(
-            "open a socket",
+            "socket connection setup",
             Mode::Semantic,
             &[],
             &sem,

@@ -87,8 +87,11 @@ fn generated_doc_to_code_queries_over_this_repository() {
     let (_guard, base) = shared_base();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("gen");
-    let spec = generate_spec(&repo().join("src"), &out, 60).unwrap();
-    assert_eq!(spec.queries.len(), 60);
+    // Every documented function of `src/` (570 when the thresholds below were set): a sample would move
+    // with every function added or removed (60 of them once moved hybrid MRR@10 by 0.04), the whole set by
+    // about one query in 570.
+    let spec = generate_spec(&repo().join("src"), &out, usize::MAX).unwrap();
+    assert!(spec.queries.len() >= 400, "{} queries", spec.queries.len());
     // The docs of the chosen functions are blanked in the indexed copy, lines kept.
     let q = &spec.queries[0];
     let sg::eval::Target::Detailed {
@@ -125,19 +128,17 @@ fn generated_doc_to_code_queries_over_this_repository() {
         hybrid.mrr10, hybrid.p1, hybrid.recall[2], lexical.mrr10, lexical.p1, lexical.recall[2]
     );
     // Scored with the function rule: a hit counts only when it is the documented function at its own range
-    // (eval/README.md). The spec samples `src/`, so it moves with the code. Measured when these thresholds
-    // were set: hybrid MRR@10 0.184, P@1 0.117 (7 of 60), R@10 0.383; lexical MRR@10 0.160. The same
-    // 60-query sample of `src/` at three earlier commits, and 50 and 70 queries of the same `src/`, gave
-    // hybrid MRR@10 0.164-0.227, P@1 0.100-0.167, R@10 0.320-0.400 and lexical MRR@10 0.151-0.180, so the
-    // thresholds sit about 0.03 under the lowest of those.
-    assert!(hybrid.mrr10 >= 0.13, "hybrid MRR@10 {:.4}", hybrid.mrr10);
-    assert!(hybrid.p1 >= 0.07, "hybrid P@1 {:.3}", hybrid.p1);
+    // (eval/README.md). Measured when these thresholds were set (release build, 570 queries): hybrid MRR@10
+    // 0.266, P@1 0.179, R@10 0.479; lexical MRR@10 0.212 (BM25 over one document per function: 0.272). The
+    // thresholds sit about 0.03 under those.
+    assert!(hybrid.mrr10 >= 0.235, "hybrid MRR@10 {:.4}", hybrid.mrr10);
+    assert!(hybrid.p1 >= 0.15, "hybrid P@1 {:.3}", hybrid.p1);
     assert!(
-        hybrid.recall[2] >= 0.27,
+        hybrid.recall[2] >= 0.45,
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
-    assert!(lexical.mrr10 >= 0.11, "lexical MRR@10 {:.4}", lexical.mrr10);
+    assert!(lexical.mrr10 >= 0.18, "lexical MRR@10 {:.4}", lexical.mrr10);
 }
 
 /// `sg eval` must score exactly as the benchmark's reference scorer on the same results.
