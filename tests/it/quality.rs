@@ -129,16 +129,16 @@ fn generated_doc_to_code_queries_over_this_repository() {
     );
     // Scored with the function rule: a hit counts only when it is the documented function at its own range
     // (eval/README.md). Measured when these thresholds were set (release build, 570 queries): hybrid MRR@10
-    // 0.266, P@1 0.179, R@10 0.479; lexical MRR@10 0.212 (BM25 over one document per function: 0.272). The
+    // 0.295, P@1 0.209, R@10 0.500; lexical MRR@10 0.235 (BM25 over one document per function: 0.272). The
     // thresholds sit about 0.03 under those.
-    assert!(hybrid.mrr10 >= 0.235, "hybrid MRR@10 {:.4}", hybrid.mrr10);
-    assert!(hybrid.p1 >= 0.15, "hybrid P@1 {:.3}", hybrid.p1);
+    assert!(hybrid.mrr10 >= 0.265, "hybrid MRR@10 {:.4}", hybrid.mrr10);
+    assert!(hybrid.p1 >= 0.175, "hybrid P@1 {:.3}", hybrid.p1);
     assert!(
-        hybrid.recall[2] >= 0.45,
+        hybrid.recall[2] >= 0.47,
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
-    assert!(lexical.mrr10 >= 0.18, "lexical MRR@10 {:.4}", lexical.mrr10);
+    assert!(lexical.mrr10 >= 0.205, "lexical MRR@10 {:.4}", lexical.mrr10);
 }
 
 /// `sg eval` must score exactly as the benchmark's reference scorer on the same results.
