@@ -377,8 +377,10 @@ const ACTION_VERBS: &[&str] = &[
 ];
 
 /// Whether the query opens with a verb, as a function's doc does (`Returns the length…`, `create a new
-/// parser`, `If empty, return…`): it describes what code does, so a callable answers it rather than the type
-/// it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`).
+/// parser`, `If empty, return None`): it describes what code does, so a callable answers it rather than the
+/// type it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`). A third-person verb
+/// ("Returns") is enough; a bare one needs one of [`COMMAND_OBJECT_WORDS`] after it. A plural noun that is
+/// also a verb's third person ("Tests for the chunker") still reads as an action.
 pub fn describes_action(q: &str) -> bool {
     // Words as written: an identifier (`parse_config`, `getName`) names code, it does not describe it.
     let mut words = q
@@ -428,12 +430,13 @@ pub fn describes_action(q: &str) -> bool {
         || first.strip_suffix('s').is_some_and(verb)
 }
 
-/// Words that show a bare verb is a command: determiners, pronouns, quantifiers and particles, sorted.
+/// Words that show a bare verb is a command: determiners, pronouns, quantifiers, particles and the values a
+/// function returns ("return None"), sorted.
 const COMMAND_OBJECT_WORDS: &[&str] = &[
-    "a", "all", "an", "any", "each", "every", "false", "from", "given", "how", "if", "into", "it",
-    "its", "itself", "my", "no", "one", "onto", "our", "self", "some", "that", "the", "their",
-    "them", "these", "this", "those", "to", "true", "two", "what", "when", "where", "whether",
-    "which", "whose", "with", "without", "your",
+    "a", "all", "an", "any", "each", "empty", "every", "false", "from", "given", "how", "if",
+    "into", "it", "its", "itself", "my", "nil", "no", "none", "nothing", "null", "one", "onto",
+    "our", "self", "some", "that", "the", "their", "them", "these", "this", "those", "to", "true",
+    "two", "what", "when", "where", "whether", "which", "whose", "with", "without", "your", "zero",
 ];
 
 #[cfg(test)]
@@ -456,6 +459,7 @@ mod tests {
             "when empty, fetches the next page",
             "sort the k smallest elements",
             "wrap it in a box",
+            "If empty, return None",
             "Yields unique elements",
         ] {
             assert!(describes_action(q), "{q}");
