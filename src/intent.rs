@@ -379,8 +379,8 @@ const ACTION_VERBS: &[&str] = &[
 /// Whether the query opens with a verb, as a function's doc does (`Returns the length…`, `create a new
 /// parser`, `If empty, return None`): it describes what code does, so a callable answers it rather than the
 /// type it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`). A third-person verb
-/// ("Returns") is enough; a bare one needs a determiner, pronoun, particle or returned value after it. A plural noun that is
-/// also a verb's third person ("Tests for the chunker") still reads as an action.
+/// ("Returns") is enough; a bare one needs a determiner, pronoun, particle or returned value after it. A
+/// plural noun that is also a verb's third person ("Tests for the chunker") still reads as an action.
 pub fn describes_action(q: &str) -> bool {
     // Words as written: an identifier (`parse_config`, `getName`) names code, it does not describe it.
     let mut words = q
