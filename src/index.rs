@@ -1268,8 +1268,12 @@ impl Workspace {
     /// Texts the main model has yet to embed, as (id, embedding text, hash), deduplicated by hash: one per
     /// pack (its first member's id and the pack's text). Members of a pack pick up its vector from the cache
     /// once it is embedded ([`Workspace::load_vectors`]). At most `limit` texts, in chunk order, and whether
-    /// more wait.
-    fn pending_embeddings(&self, limit: Option<usize>) -> Result<(Vec<PendingText>, bool)> {
+    /// more wait. With `texts` false the texts are left empty (for counting: no text is copied).
+    fn pending_embeddings(
+        &self,
+        limit: Option<usize>,
+        texts: bool,
+    ) -> Result<(Vec<PendingText>, bool)> {
         let (Some(embedder), Some(cache)) = (&self.embedder, &self.cache) else {
             return Ok((Vec::new(), false));
         };
@@ -1299,7 +1303,9 @@ impl Workspace {
                 }
                 waiting.entry(rec.embed_hash).or_default().push(id);
                 let text = match &rec.embed_text {
+                    Some(_) if !texts => String::new(),
                     Some(t) => t.clone(),
+                    None if rec.embed_hash == rec.hash && !texts => String::new(),
                     None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
                     // A member of a pack: its first member carries the text.
                     None => return Ok(true),
@@ -1338,7 +1344,7 @@ impl Workspace {
             return Ok(0);
         }
         Ok(self
-            .pending_embeddings(None)?
+            .pending_embeddings(None, false)?
             .0
             .iter()
             .map(|p| p.units.len())
@@ -1375,7 +1381,7 @@ impl Workspace {
             return Ok((0, true));
         };
         let model = embedder.fingerprint();
-        let (mut pending, more) = self.pending_embeddings(limit)?;
+        let (mut pending, more) = self.pending_embeddings(limit, true)?;
         if pending.is_empty() {
             // Duplicates of cached texts may still lack vectors in memory.
             if self.vectors().len() as u64 != self.status()?.chunks {

@@ -423,6 +423,8 @@ fn the_fast_tier_answers_until_the_main_model_takes_over() {
     assert_eq!((done, complete), (0, false));
     let st = ws.status().unwrap();
     assert_eq!((st.embedded, st.embedded_fast), (0, st.chunks));
+    // Every chunk waits for the main model (counted without copying a text).
+    assert_eq!(ws.pending_count().unwrap() as u64, st.chunks);
     let top = |q: &str| search(&ws, q, Mode::Semantic).first().cloned();
     assert_eq!(
         top("send the greeting message"),
@@ -432,6 +434,7 @@ fn the_fast_tier_answers_until_the_main_model_takes_over() {
     ws.embed_pending(&NoProgress).unwrap();
     let st = ws.status().unwrap();
     assert_eq!((st.embedded, st.embedded_fast), (st.chunks, 0));
+    assert_eq!(ws.pending_count().unwrap(), 0);
     assert_eq!(top("send the greeting message").unwrap().0, "src/mailer.py");
     // A new file: the fast tier serves it beside main-model vectors, in one ranking.
     t.write(
@@ -442,6 +445,7 @@ fn the_fast_tier_answers_until_the_main_model_takes_over() {
     ws.scan(&NoProgress).unwrap();
     let st = ws.status().unwrap();
     assert_eq!(st.embedded_fast, 1, "{st:?}");
+    assert_eq!(ws.pending_count().unwrap(), 1);
     assert_eq!(
         top("sum invoice line price"),
         Some(("src/invoice.py".into(), Some("total_invoice_amount".into())))
