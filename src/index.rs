@@ -1302,13 +1302,14 @@ impl Workspace {
                     return Ok(true);
                 }
                 waiting.entry(rec.embed_hash).or_default().push(id);
-                let text = match &rec.embed_text {
-                    Some(_) if !texts => String::new(),
-                    Some(t) => t.clone(),
-                    None if rec.embed_hash == rec.hash && !texts => String::new(),
-                    None if rec.embed_hash == rec.hash => embedding_text(&rec.enclosing, &rec.text),
+                if rec.embed_text.is_none() && rec.embed_hash != rec.hash {
                     // A member of a pack: its first member carries the text.
-                    None => return Ok(true),
+                    return Ok(true);
+                }
+                let text = match &rec.embed_text {
+                    _ if !texts => String::new(),
+                    Some(t) => t.clone(),
+                    None => embedding_text(&rec.enclosing, &rec.text),
                 };
                 if seen.insert(rec.embed_hash) {
                     out.push(PendingText {

@@ -407,6 +407,19 @@ fn same_word(part: &str, word: &str) -> bool {
         || (word.len() >= 4 && part.starts_with(word))
 }
 
+/// A candidate's fused score: `w_lex` of its normalised lexical score and the rest of its semantic one (0 where
+/// a retriever did not find it).
+fn fuse(
+    lex_n: &HashMap<ChunkId, f32>,
+    sem_n: &HashMap<ChunkId, f32>,
+    id: ChunkId,
+    w_lex: f32,
+) -> f32 {
+    let l = lex_n.get(&id).copied().unwrap_or(0.0);
+    let s = sem_n.get(&id).copied().unwrap_or(0.0);
+    w_lex * l + (1.0 - w_lex) * s
+}
+
 /// Whether most of the ten best candidates by the plain fusion (`w_lex`) are JavaScript or TypeScript.
 fn mostly_script(
     lex_n: &HashMap<ChunkId, f32>,
@@ -419,13 +432,11 @@ fn mostly_script(
         .chain(sem_n.keys().filter(|id| !lex_n.contains_key(id)))
         .filter_map(|id| {
             let c = info.get(id)?;
-            let l = lex_n.get(id).copied().unwrap_or(0.0);
-            let s = sem_n.get(id).copied().unwrap_or(0.0);
             let script = matches!(
                 c.language,
                 Language::JavaScript | Language::TypeScript | Language::Tsx
             );
-            Some((w_lex * l + (1.0 - w_lex) * s, script))
+            Some((fuse(lex_n, sem_n, *id, w_lex), script))
         })
         .collect();
     let top = fused.len().min(10);
@@ -519,9 +530,7 @@ pub fn rank(
         {
             continue;
         }
-        let l = lex_n.get(&id).copied().unwrap_or(0.0);
-        let s = sem_n.get(&id).copied().unwrap_or(0.0);
-        let fused = w_lex * l + (1.0 - w_lex) * s;
+        let fused = fuse(&lex_n, &sem_n, id, w_lex);
         let mut signals = Signals {
             lexical: lex_raw.get(&id).copied(),
             semantic: sem_raw.get(&id).copied(),
@@ -533,13 +542,13 @@ pub fn rank(
             *score *= f;
             signals.boosts.push((name, f));
         };
-        let names = || c.symbol.into_iter();
+        // The words of the name, lower-case (`is_not_empty`: is, not, empty).
+        let parts = c.symbol.map(lower_parts).unwrap_or_default();
         // The name as written (`Deserialize` is the trait, `deserialize` its method); another case counts as
         // a partial match.
-        if names().any(|n| words.iter().any(|w| w == n)) {
+        if c.symbol.is_some_and(|n| words.iter().any(|w| w == n)) {
             boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
-        } else if names().any(|n| {
-            let parts = lower_parts(n);
+        } else if c.symbol.is_some_and(|n| {
             words_lower.contains(&n.to_lowercase())
                 || word_parts
                     .iter()
@@ -547,12 +556,7 @@ pub fn rank(
         }) {
             boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         }
-        if cfg.name_coverage > 0.0
-            && kind == QueryKind::NaturalLanguage
-            && mode != Mode::Semantic
-            && let Some(name) = c.symbol
-        {
-            let parts = lower_parts(name);
+        if cfg.name_coverage > 0.0 && kind == QueryKind::NaturalLanguage && mode != Mode::Semantic {
             let covered = parts
                 .iter()
                 .filter(|p| words_lower.iter().any(|w| same_word(p, w)))
@@ -676,6 +680,13 @@ mod tests {
             end_line: lines.1,
             used_by: 0,
         }
+    }
+
+    /// Candidates keyed by their ids.
+    fn by_id<'a>(
+        list: impl IntoIterator<Item = CandidateInfo<'a>>,
+    ) -> HashMap<ChunkId, CandidateInfo<'a>> {
+        list.into_iter().map(|c| (c.id, c)).collect()
     }
 
     /// Ranks lexical candidates alone, without editor context.
@@ -848,13 +859,8 @@ mod tests {
 
     #[test]
     fn a_query_that_describes_an_action_keeps_a_files_second_function_in_its_place() {
-        let mut m = HashMap::new();
-        m.insert(
-            ChunkId(1),
+        let m = by_id([
             info(1, "src/stack.rs", Some("push"), ChunkKind::Method, (10, 20)),
-        );
-        m.insert(
-            ChunkId(2),
             info(
                 2,
                 "src/stack.rs",
@@ -862,9 +868,6 @@ mod tests {
                 ChunkKind::Method,
                 (22, 30),
             ),
-        );
-        m.insert(
-            ChunkId(3),
             info(
                 3,
                 "src/queue.rs",
@@ -872,7 +875,7 @@ mod tests {
                 ChunkKind::Method,
                 (5, 15),
             ),
-        );
+        ]);
         let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.5), (ChunkId(3), 4.0)];
         let run = |q: &str| lexical_only(q, &lex, &m, &cfg());
         // "Push all the items onto the stack" asks for one function: the file's second one stays second...
@@ -887,9 +890,7 @@ mod tests {
 
     #[test]
     fn a_question_prefers_the_definition_whose_name_it_spells_out() {
-        let mut m = HashMap::new();
-        m.insert(
-            ChunkId(1),
+        let m = by_id([
             info(
                 1,
                 "src/map.rs",
@@ -897,9 +898,6 @@ mod tests {
                 ChunkKind::Method,
                 (10, 20),
             ),
-        );
-        m.insert(
-            ChunkId(2),
             info(
                 2,
                 "src/map.rs",
@@ -907,11 +905,8 @@ mod tests {
                 ChunkKind::Method,
                 (22, 30),
             ),
-        );
-        m.insert(
-            ChunkId(3),
             info(3, "src/seq.rs", Some("last"), ChunkKind::Function, (1, 9)),
-        );
+        ]);
         let lex = [(ChunkId(1), 5.6), (ChunkId(2), 5.0), (ChunkId(3), 1.0)];
         let run = |q: &str, cfg: &RankConfig| lexical_only(q, &lex, &m, cfg);
         // Both names share "key"; only `last_key` is all in the question. A name of one word gets nothing.
@@ -939,16 +934,12 @@ mod tests {
         let lex = [(ChunkId(1), 10.0), (ChunkId(2), 2.0)];
         let sem = [(ChunkId(1), 0.3), (ChunkId(2), 0.9)];
         let run = |a: (&str, Language), b: (&str, Language), mode: Mode| {
-            let mut m = HashMap::new();
-            for (id, (path, language)) in [(1, a), (2, b)] {
-                m.insert(
-                    ChunkId(id),
-                    CandidateInfo {
-                        language,
-                        ..info(id, path, None, ChunkKind::Function, (1, 9))
-                    },
-                );
-            }
+            let m = by_id(
+                [(1, a), (2, b)].map(|(id, (path, language))| CandidateInfo {
+                    language,
+                    ..info(id, path, None, ChunkKind::Function, (1, 9))
+                }),
+            );
             ids(&rank(
                 "where the configuration file gets parsed",
                 mode,

@@ -135,18 +135,19 @@ impl VectorSet {
             return (Vec::new(), 0.0, 0.0);
         }
         // A large set is read at the memory's pace: split over the pool's threads, each reads its share.
+        let score = |(i, row): (usize, &[f32])| (dot(row, query), i as u32);
         let mut scored: Vec<(f32, u32)> = if self.len() >= PARALLEL_SCAN {
             use rayon::prelude::*;
             self.data
                 .par_chunks_exact(self.dims)
                 .enumerate()
-                .map(|(i, row)| (dot(row, query), i as u32))
+                .map(score)
                 .collect()
         } else {
             self.data
                 .chunks_exact(self.dims)
                 .enumerate()
-                .map(|(i, row)| (dot(row, query), i as u32))
+                .map(score)
                 .collect()
         };
         let n = scored.len() as f64;
