@@ -175,6 +175,22 @@ pub struct RankConfig {
     /// 0.310 at function level for action queries alone and cost the benchmark 0.002 for every question.
     /// Word matching has no place in the semantic mode (there it cost the benchmark 0.004).
     pub name_coverage: f32,
+    /// For a query that describes an action, how much more each word of a callable's name the query covers past
+    /// the first weighs: [`RankConfig::name_coverage`]'s term is multiplied by `1 + action_name_words · (covered −
+    /// 1)`, so that `unmodifiableSortedBag` ranks above `unmodifiableBag` for "Returns an unmodifiable view of the
+    /// given sorted bag" (both names are wholly covered; the longer one says more of the question). Measured
+    /// (release, hybrid; function-level specs MRR@10): 0 / 1 / 2 / 3 gave 0.341 / 0.356 / 0.361 / 0.363 (Java
+    /// 0.268 → 0.291, Rust 0.236 → 0.273 at 2); the benchmark has no action query (NDCG@10 0.8287 throughout).
+    /// On held-out packages at 2: Rust 0.269 → 0.290, TypeScript 0.329 → 0.345, Python unchanged. Types are left
+    /// out: counted as well, `SortedKeyList` rose above the methods asked for ("Remove value from sorted-key
+    /// list") and cost the held-out Python set 0.033. Applied to every question, 1.5 gave 0.369 at function level
+    /// but cost the benchmark 0.010 (0.8192): class names that spell out a question's words are often not its
+    /// answer.
+    pub action_name_words: f32,
+    /// Whether a name's word also covers the query's words it abbreviates by their initials ([`abbreviates`]:
+    /// `le` for "little-endian", `u16` for "unsigned 16"). Measured as above: function level 0.339 → 0.341
+    /// (Rust 0.229 → 0.236), benchmark 0.8277 → 0.8287.
+    pub abbreviations: bool,
 }
 
 impl RankConfig {
@@ -206,6 +222,11 @@ impl RankConfig {
             "action_penalty" => &mut self.action_penalty,
             "action_file_decay" => &mut self.action_file_decay,
             "name_coverage" => &mut self.name_coverage,
+            "action_name_words" => &mut self.action_name_words,
+            "abbreviations" => {
+                self.abbreviations = value != 0.0;
+                return Ok(());
+            }
             other => return Err(format!("unknown ranking weight {other:?}")),
         };
         *slot = value;
@@ -241,6 +262,8 @@ impl Default for RankConfig {
             action_penalty: 0.4,
             action_file_decay: 1.0,
             name_coverage: 0.5,
+            abbreviations: true,
+            action_name_words: 2.0,
         }
     }
 }
@@ -407,6 +430,29 @@ fn same_word(part: &str, word: &str) -> bool {
         || (word.len() >= 4 && part.starts_with(word))
 }
 
+/// Whether a name's part abbreviates consecutive words of the query by their initials: `le` for "little-endian",
+/// `lru` for "least recently used", and a number after the initials (`u16` for "unsigned 16"). `words` are the
+/// query's words in order, lower-case.
+fn abbreviates(part: &str, words: &[String]) -> bool {
+    let letters = part.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = &part[letters.len()..];
+    if letters.is_empty()
+        || !letters.bytes().all(|b| b.is_ascii_lowercase())
+        || (digits.is_empty() && !(2..=4).contains(&letters.len()))
+        || letters.len() > 3
+    {
+        return false;
+    }
+    let n = letters.len();
+    words.windows(n + usize::from(!digits.is_empty())).any(|w| {
+        w[..n]
+            .iter()
+            .zip(letters.bytes())
+            .all(|(word, l)| word.len() > 1 && word.as_bytes()[0] == l)
+            && (digits.is_empty() || w[n] == digits)
+    })
+}
+
 /// A candidate's fused score: `w_lex` of its normalised lexical score and the rest of its semantic one (0 where
 /// a retriever did not find it).
 fn fuse(
@@ -505,6 +551,12 @@ pub fn rank(
         .filter(|p| !p.is_empty())
         .collect();
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    // Every word and number of the query in order, for names that abbreviate them.
+    let sequence: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
     let tests_wanted = query_mentions_tests(query);
     let action = crate::intent::describes_action(query);
     let file_decay = if action {
@@ -542,6 +594,10 @@ pub fn rank(
             *score *= f;
             signals.boosts.push((name, f));
         };
+        let callable = matches!(
+            c.kind,
+            ChunkKind::Function | ChunkKind::Method | ChunkKind::Macro
+        );
         // The words of the name, lower-case (`is_not_empty`: is, not, empty).
         let parts = c.symbol.map(lower_parts).unwrap_or_default();
         // The name as written (`Deserialize` is the trait, `deserialize` its method); another case counts as
@@ -559,10 +615,20 @@ pub fn rank(
         if cfg.name_coverage > 0.0 && kind == QueryKind::NaturalLanguage && mode != Mode::Semantic {
             let covered = parts
                 .iter()
-                .filter(|p| words_lower.iter().any(|w| same_word(p, w)))
+                .filter(|p| {
+                    words_lower.iter().any(|w| same_word(p, w))
+                        || (cfg.abbreviations && abbreviates(p, &sequence))
+                })
                 .count();
             if covered > 0 && parts.len() > 1 {
-                let f = 1.0 + cfg.name_coverage * covered as f32 / parts.len() as f32;
+                let count_weight = if action && callable {
+                    cfg.action_name_words
+                } else {
+                    0.0
+                };
+                let f = 1.0
+                    + cfg.name_coverage * covered as f32 / parts.len() as f32
+                        * (1.0 + count_weight * (covered - 1) as f32);
                 boost("name_coverage", f, &mut score);
             }
         }
@@ -583,13 +649,7 @@ pub fn rank(
                 boost("centrality", f, &mut score);
             }
         }
-        if action
-            && cfg.action_penalty != 1.0
-            && !matches!(
-                c.kind,
-                ChunkKind::Function | ChunkKind::Method | ChunkKind::Macro
-            )
-        {
+        if action && cfg.action_penalty != 1.0 && !callable {
             boost("action", cfg.action_penalty, &mut score);
         }
         if is_declaration_file(c.path) {
@@ -909,11 +969,16 @@ mod tests {
         ]);
         let lex = [(ChunkId(1), 5.6), (ChunkId(2), 5.0), (ChunkId(3), 1.0)];
         let run = |q: &str, cfg: &RankConfig| lexical_only(q, &lex, &m, cfg);
-        // Both names share "key"; only `last_key` is all in the question. A name of one word gets nothing.
-        for q in ["Returns the last key in the map", "last key of a map"] {
+        // Both names share "key"; only `last_key` is all in the question. A name of one word gets nothing. A
+        // question that describes an action counts the second word of a callable's name twice more
+        // (`action_name_words` 2): 1 + 0.5 · 2/2 · (1 + 2 · 1).
+        for (q, whole) in [
+            ("Returns the last key in the map", 2.5),
+            ("last key of a map", 1.5),
+        ] {
             let r = run(q, &cfg());
             assert_eq!(ids(&r), vec![2, 1, 3], "{q}");
-            assert!(r[0].signals.boosts.contains(&("name_coverage", 1.5)));
+            assert!(r[0].signals.boosts.contains(&("name_coverage", whole)));
             assert!(r[1].signals.boosts.contains(&("name_coverage", 1.25)));
             assert!(r[2].signals.boosts.iter().all(|b| b.0 != "name_coverage"));
         }
@@ -927,6 +992,100 @@ mod tests {
             [1, 2]
         );
         assert_eq!(ids(&run("first_key", &cfg()))[0], 1);
+    }
+
+    #[test]
+    fn an_action_prefers_the_callable_whose_name_says_more_of_it() {
+        let m = by_id([
+            info(
+                1,
+                "src/bag.rs",
+                Some("unmodifiable_bag"),
+                ChunkKind::Function,
+                (10, 20),
+            ),
+            info(
+                2,
+                "src/bag.rs",
+                Some("unmodifiable_sorted_bag"),
+                ChunkKind::Function,
+                (22, 30),
+            ),
+            info(
+                3,
+                "src/sorted.rs",
+                Some("UnmodifiableSortedBag"),
+                ChunkKind::Struct,
+                (1, 40),
+            ),
+        ]);
+        let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.0), (ChunkId(3), 6.0)];
+        let run = |q: &str, cfg: &RankConfig| ids(&lexical_only(q, &lex, &m, cfg));
+        let q = "Returns an unmodifiable view of the given sorted bag";
+        // Both functions' names are all in the question; the longer one says more of it. The type, whose name
+        // says as much, is not what an action asks for and gets no more than its coverage.
+        assert_eq!(run(q, &cfg()), vec![2, 1, 3]);
+        let r = lexical_only(q, &lex, &m, &cfg());
+        assert!(r[0].signals.boosts.contains(&("name_coverage", 3.5)));
+        assert!(r[2].signals.boosts.contains(&("name_coverage", 1.5)));
+        let off = RankConfig {
+            action_name_words: 0.0,
+            ..cfg()
+        };
+        assert_eq!(run(q, &off)[..2], [1, 2]);
+        // A question that asks for no action weighs every covered name alike.
+        assert_eq!(run("unmodifiable view of a sorted bag", &cfg())[0], 1);
+    }
+
+    #[test]
+    fn a_name_covers_the_words_it_abbreviates() {
+        let m = by_id([
+            info(
+                1,
+                "src/buf.rs",
+                Some("get_u16"),
+                ChunkKind::Method,
+                (10, 20),
+            ),
+            info(
+                2,
+                "src/buf.rs",
+                Some("get_u16_le"),
+                ChunkKind::Method,
+                (22, 30),
+            ),
+        ]);
+        let lex = [(ChunkId(1), 6.0), (ChunkId(2), 6.0)];
+        let q = "Gets an unsigned 16 bit integer from self in little-endian byte order";
+        let r = lexical_only(q, &lex, &m, &cfg());
+        assert_eq!(ids(&r), vec![2, 1]);
+        // get, u16 ("unsigned 16") and le ("little-endian"): 1 + 0.5 · 3/3 · (1 + 2 · 2).
+        assert!(r[0].signals.boosts.contains(&("name_coverage", 3.5)));
+        let off = RankConfig {
+            abbreviations: false,
+            ..cfg()
+        };
+        assert_eq!(ids(&lexical_only(q, &lex, &m, &off)), vec![1, 2]);
+    }
+
+    #[test]
+    fn abbreviations_are_initials_of_consecutive_words() {
+        let words = |q: &str| -> Vec<String> {
+            q.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let q = words(
+            "Evicts the least recently used entry of a little-endian buffer of unsigned 16 bit words",
+        );
+        for part in ["lru", "le", "u16"] {
+            assert!(abbreviates(part, &q), "{part}");
+        }
+        // Not initials of consecutive words, a single word's start, a number alone, a letter, a long part.
+        for part in ["lu", "ev", "16", "u32", "i16", "e", "lrue", "bytes"] {
+            assert!(!abbreviates(part, &q), "{part}");
+        }
     }
 
     #[test]
