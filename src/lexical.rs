@@ -38,6 +38,11 @@ const STEM_CACHE_MAX: usize = 50_000;
 /// tantivy's smallest indexing arena per writer thread.
 const MIN_HEAP_PER_THREAD: usize = 15_000_000;
 
+/// Whether `word` (lower-case) is an English stop word ("the", "of"), as dropped from questions in words.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.binary_search(&word).is_ok()
+}
+
 /// Writer threads are capped low: the machine is shared with the editor and the embedder.
 const MAX_WRITER_THREADS: usize = 2;
 

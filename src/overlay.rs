@@ -217,6 +217,7 @@ impl Overlay {
                         .symbol
                         .as_deref()
                         .map_or(0, |n| uses.file_count(n) as u32),
+                    signature: crate::search::signature(&rec.text, rec.symbol.as_deref()),
                 },
             );
         }
@@ -237,6 +238,7 @@ impl Overlay {
                     start_line: c.start_line,
                     end_line: c.end_line,
                     used_by: c.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
+                    signature: crate::search::signature(&c.text, c.symbol.as_deref()),
                 },
             );
         }

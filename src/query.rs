@@ -553,6 +553,7 @@ impl Workspace {
                         start_line: r.start_line,
                         end_line: r.end_line,
                         used_by: r.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
+                        signature: search::signature(&r.text, r.symbol.as_deref()),
                     },
                 )
             })
