@@ -128,18 +128,18 @@ fn generated_doc_to_code_queries_over_this_repository() {
         hybrid.mrr10, hybrid.p1, hybrid.recall[2], lexical.mrr10, lexical.p1, lexical.recall[2]
     );
     // Scored with the function rule: a hit counts only when it is the documented function at its own range
-    // (eval/README.md). Measured when these thresholds were set (release build, 570 queries): hybrid MRR@10
-    // 0.295, P@1 0.209, R@10 0.500; lexical MRR@10 0.235 (BM25 over one document per function: 0.272). The
-    // thresholds sit about 0.03 under those.
-    assert!(hybrid.mrr10 >= 0.265, "hybrid MRR@10 {:.4}", hybrid.mrr10);
-    assert!(hybrid.p1 >= 0.175, "hybrid P@1 {:.3}", hybrid.p1);
+    // (eval/README.md). Measured when these thresholds were set (every documented function of `src/`): hybrid
+    // MRR@10 0.361, P@1 0.275, R@10 0.557; lexical MRR@10 0.320 (before the ranking's header and name signals:
+    // 0.295, 0.209, 0.500 and 0.235). The thresholds sit about 0.03 under those.
+    assert!(hybrid.mrr10 >= 0.33, "hybrid MRR@10 {:.4}", hybrid.mrr10);
+    assert!(hybrid.p1 >= 0.245, "hybrid P@1 {:.3}", hybrid.p1);
     assert!(
-        hybrid.recall[2] >= 0.47,
+        hybrid.recall[2] >= 0.525,
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
     assert!(
-        lexical.mrr10 >= 0.205,
+        lexical.mrr10 >= 0.29,
         "lexical MRR@10 {:.4}",
         lexical.mrr10
     );
