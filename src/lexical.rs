@@ -162,7 +162,7 @@ pub fn split_identifier(word: &str) -> Vec<&str> {
 }
 
 /// [`split_identifier`] without allocating: calls `part` with the byte range of each part.
-fn split_identifier_with(word: &str, mut part: impl FnMut(usize, usize)) {
+pub fn split_identifier_with(word: &str, mut part: impl FnMut(usize, usize)) {
     let mut start: Option<usize> = None;
     let mut prev = CharClass::Sep;
     let mut chars = word.char_indices().peekable();

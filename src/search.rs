@@ -655,6 +655,8 @@ pub fn rank(
     let mut ids: Vec<ChunkId> = lex_raw.keys().chain(sem_raw.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
+    let mut sig_lower = String::new();
+    let mut sig_spans: Vec<(usize, usize)> = Vec::new();
     for id in ids {
         let Some(c) = info.get(&id) else { continue };
         if let Some((p, s, e)) = &ctx.exclude
@@ -724,16 +726,28 @@ pub fn rank(
             && mode != Mode::Semantic
             && !c.signature.is_empty()
         {
-            // The words of the header past the name: parameters, their types, the result's type.
-            let sig_parts: Vec<String> = c
+            // The words of the header past the name (parameters, their types, the result's type), lower-case, in
+            // buffers kept from one candidate to the next.
+            sig_lower.clear();
+            sig_spans.clear();
+            for ident in c
                 .signature
                 .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
-                .flat_map(lower_parts)
-                .collect();
+            {
+                crate::lexical::split_identifier_with(ident, |from, to| {
+                    let start = sig_lower.len();
+                    sig_lower.extend(ident[from..to].chars().map(|ch| ch.to_ascii_lowercase()));
+                    sig_spans.push((start, sig_lower.len()));
+                });
+            }
             let used = content_words
                 .iter()
                 .filter(|w| !parts.iter().any(|p| same_word(p, w)))
-                .filter(|w| sig_parts.iter().any(|p| same_word(p, w)))
+                .filter(|w| {
+                    sig_spans
+                        .iter()
+                        .any(|&(from, to)| same_word(&sig_lower[from..to], w))
+                })
                 .count()
                 .min(3);
             if used > 0 {
