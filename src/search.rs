@@ -513,10 +513,11 @@ const SIGNATURE_BYTES: usize = 400;
 fn abbreviates(part: &str, words: &[String]) -> bool {
     let letters = part.trim_end_matches(|c: char| c.is_ascii_digit());
     let digits = &part[letters.len()..];
+    // Initials of one to three words before a number, of two or three words alone.
     if letters.is_empty()
-        || !letters.bytes().all(|b| b.is_ascii_lowercase())
-        || (digits.is_empty() && !(2..=4).contains(&letters.len()))
         || letters.len() > 3
+        || (digits.is_empty() && letters.len() < 2)
+        || !letters.bytes().all(|b| b.is_ascii_lowercase())
     {
         return false;
     }

@@ -138,11 +138,7 @@ fn generated_doc_to_code_queries_over_this_repository() {
         "hybrid R@10 {:.3}",
         hybrid.recall[2]
     );
-    assert!(
-        lexical.mrr10 >= 0.29,
-        "lexical MRR@10 {:.4}",
-        lexical.mrr10
-    );
+    assert!(lexical.mrr10 >= 0.29, "lexical MRR@10 {:.4}", lexical.mrr10);
 }
 
 /// `sg eval` must score exactly as the benchmark's reference scorer on the same results.
