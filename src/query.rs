@@ -539,6 +539,7 @@ impl Workspace {
         // allows one per thread.
         drop(txn);
         let uses = self.ref_table()?;
+        let headers = search::uses_headers(&req.query, mode, rank_cfg);
         let info: HashMap<ChunkId, CandidateInfo<'_>> = records
             .iter()
             .map(|(id, r)| {
@@ -553,7 +554,11 @@ impl Workspace {
                         start_line: r.start_line,
                         end_line: r.end_line,
                         used_by: r.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
-                        signature: search::signature(&r.text, r.symbol.as_deref()),
+                        signature: if headers {
+                            search::header(&r.text, r.symbol.as_deref(), r.kind)
+                        } else {
+                            ""
+                        },
                     },
                 )
             })
