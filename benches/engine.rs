@@ -80,8 +80,12 @@ fn fusion(c: &mut Criterion) {
         .map(|i| format!("src/m{}/f{i}.rs", i % 20))
         .collect();
     let symbols: Vec<String> = (0..400).map(|i| format!("handler_{i}")).collect();
-    let signatures: Vec<String> = (0..400)
-        .map(|i| format!("pub fn handler_{i}(request: &Request, retries: u32) -> Result<Response>"))
+    let texts: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                "/// Handles a request.\npub fn handler_{i}(request: &Request, retries: u32) -> Result<Response> {{\n    send(request)\n}}\n"
+            )
+        })
         .collect();
     let info: HashMap<ChunkId, CandidateInfo<'_>> = (0..400u32)
         .map(|i| {
@@ -96,7 +100,7 @@ fn fusion(c: &mut Criterion) {
                     start_line: 1 + i,
                     end_line: 20 + i,
                     used_by: i % 7,
-                    signature: &signatures[i as usize],
+                    text: &texts[i as usize],
                 },
             )
         })

@@ -198,7 +198,6 @@ impl Overlay {
             }
         }
         let uses = ws.ref_table()?;
-        let headers = crate::search::uses_headers(&req.query, main.mode, rank_cfg);
         let mut info: HashMap<ChunkId, CandidateInfo<'_>> = HashMap::new();
         for (id, (hit, rec)) in &kept {
             if snap.ids.contains_key(id) {
@@ -218,11 +217,7 @@ impl Overlay {
                         .symbol
                         .as_deref()
                         .map_or(0, |n| uses.file_count(n) as u32),
-                    signature: if headers {
-                        crate::search::header(&rec.text, rec.symbol.as_deref(), rec.kind)
-                    } else {
-                        ""
-                    },
+                    text: &rec.text,
                 },
             );
         }
@@ -243,11 +238,7 @@ impl Overlay {
                     start_line: c.start_line,
                     end_line: c.end_line,
                     used_by: c.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
-                    signature: if headers {
-                        crate::search::header(&c.text, c.symbol.as_deref(), c.kind)
-                    } else {
-                        ""
-                    },
+                    text: &c.text,
                 },
             );
         }

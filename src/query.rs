@@ -539,7 +539,6 @@ impl Workspace {
         // allows one per thread.
         drop(txn);
         let uses = self.ref_table()?;
-        let headers = search::uses_headers(&req.query, mode, rank_cfg);
         let info: HashMap<ChunkId, CandidateInfo<'_>> = records
             .iter()
             .map(|(id, r)| {
@@ -554,11 +553,7 @@ impl Workspace {
                         start_line: r.start_line,
                         end_line: r.end_line,
                         used_by: r.symbol.as_deref().map_or(0, |n| uses.file_count(n) as u32),
-                        signature: if headers {
-                            search::header(&r.text, r.symbol.as_deref(), r.kind)
-                        } else {
-                            ""
-                        },
+                        text: &r.text,
                     },
                 )
             })

@@ -324,9 +324,8 @@ pub struct CandidateInfo<'a> {
     pub end_line: u32,
     /// How many files use the chunk's symbol name (the code graph; 0 when unknown or unnamed).
     pub used_by: u32,
-    /// The definition's header: its line from the start up to the end of its parameter list ([`signature`]);
-    /// empty when the chunk defines nothing or the name is not in its text.
-    pub signature: &'a str,
+    /// The chunk's text, from which ranking cuts a definition's header ([`signature`]) for questions in words.
+    pub text: &'a str,
 }
 
 /// The score breakdown of one result.
@@ -520,17 +519,9 @@ pub fn signature<'t>(text: &'t str, symbol: Option<&str>) -> &'t str {
     text[start..end].trim_end()
 }
 
-/// Whether ranking `query` in `mode` reads candidates' headers ([`CandidateInfo::signature`]): questions in words,
-/// hybrid or lexical, with [`RankConfig::signature_words`] on. Callers cut headers only then.
-pub fn uses_headers(query: &str, mode: Mode, cfg: &RankConfig) -> bool {
-    cfg.signature_words > 0.0
-        && mode != Mode::Semantic
-        && classify_query(query) == QueryKind::NaturalLanguage
-}
-
 /// [`signature`] of a unit of `kind`: definitions only (a section's title or a window's first name is no
 /// header).
-pub fn header<'t>(text: &'t str, symbol: Option<&str>, kind: ChunkKind) -> &'t str {
+fn header<'t>(text: &'t str, symbol: Option<&str>, kind: ChunkKind) -> &'t str {
     if kind.is_definition() {
         signature(text, symbol)
     } else {
@@ -578,6 +569,15 @@ const HEADER_KEYWORDS: &[&str] = &[
     "trait",
     "var",
 ];
+
+/// Every word and number of `query` in order, lower-case (what [`abbreviates`] reads).
+fn word_sequence(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
 
 /// Whether a name's part abbreviates consecutive words of the query by their initials: `le` for "little-endian",
 /// `lru` for "least recently used", and a number after the initials (`u16` for "unsigned 16"). `words` are the
@@ -704,11 +704,7 @@ pub fn rank(
         .collect();
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     // Every word and number of the query in order, for names that abbreviate them.
-    let sequence: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let sequence = word_sequence(query);
     // The query's words that are not stop words ("the", "of"), lower-case.
     let mut content_words: Vec<&String> = words_lower
         .iter()
@@ -732,7 +728,9 @@ pub fn rank(
     let mut ids: Vec<ChunkId> = lex_raw.keys().chain(sem_raw.keys()).copied().collect();
     ids.sort_unstable();
     ids.dedup();
-    let headers = uses_headers(query, mode, cfg);
+    // Headers are read for questions in words, hybrid or lexical.
+    let headers =
+        cfg.signature_words > 0.0 && mode != Mode::Semantic && kind == QueryKind::NaturalLanguage;
     let mut sig_lower = String::new();
     let mut sig_spans: Vec<(usize, usize)> = Vec::new();
     for id in ids {
@@ -799,14 +797,19 @@ pub fn rank(
                 boost("name_coverage", f, &mut score);
             }
         }
-        if headers && !c.signature.is_empty() {
+        let signature = if headers {
+            header(c.text, c.symbol, c.kind)
+        } else {
+            ""
+        };
+        if !signature.is_empty() {
             // The header's words (parameters, their types, the result's type; keywords left out), lower-case, in
             // buffers kept from one candidate to the next.
             sig_lower.clear();
             sig_spans.clear();
-            crate::lexical::split_identifier_with(c.signature, |from, to| {
+            crate::lexical::split_identifier_with(signature, |from, to| {
                 let start = sig_lower.len();
-                sig_lower.extend(c.signature[from..to].chars().flat_map(char::to_lowercase));
+                sig_lower.extend(signature[from..to].chars().flat_map(char::to_lowercase));
                 if HEADER_KEYWORDS.binary_search(&&sig_lower[start..]).is_ok() {
                     sig_lower.truncate(start);
                 } else {
@@ -938,7 +941,7 @@ mod tests {
             start_line: lines.0,
             end_line: lines.1,
             used_by: 0,
-            signature: "",
+            text: "",
         }
     }
 
@@ -1313,8 +1316,9 @@ mod tests {
                 (22, 30),
             ),
         ]);
-        m.get_mut(&ChunkId(1)).unwrap().signature = "    function send(self, data, flags=0):";
-        m.get_mut(&ChunkId(2)).unwrap().signature = "    def setmaxsize(self, maxsize):";
+        m.get_mut(&ChunkId(1)).unwrap().text =
+            "    function send(self, data, flags=0):\n        pass\n";
+        m.get_mut(&ChunkId(2)).unwrap().text = "    def setmaxsize(self, maxsize):\n        pass\n";
         let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.0)];
         let q = "Set the default maximum buffer size *maxsize* for future operations, in bytes";
         let r = lexical_only(q, &lex, &m, &cfg());
@@ -1417,13 +1421,7 @@ mod tests {
 
     #[test]
     fn abbreviations_are_initials_of_consecutive_words() {
-        let words = |q: &str| -> Vec<String> {
-            q.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase)
-                .collect()
-        };
-        let q = words(
+        let q = word_sequence(
             "Evicts the least recently used entry of a little-endian buffer of unsigned 16 bit words",
         );
         for part in ["lru", "le", "u16"] {
@@ -1434,7 +1432,7 @@ mod tests {
             assert!(!abbreviates(part, &q), "{part}");
         }
         // A name's word that is an English word, or initials that take in a stop word, abbreviate nothing.
-        let q = words("Returns the owned value after the item size check");
+        let q = word_sequence("Returns the owned value after the item size check");
         for part in ["to", "at", "is", "tov"] {
             assert!(!abbreviates(part, &q), "{part}");
         }
