@@ -430,6 +430,81 @@ pub fn describes_action(q: &str) -> bool {
         || first.strip_suffix('s').is_some_and(verb)
 }
 
+/// The names a query compares its answer with, lower-case: "Like `is_valid_args` for builtins", "A version of
+/// :func:`sorted` which…", "The inverse of zip", "This method is like `_.uniq` except that…". The definition
+/// named there is what the answer resembles, not the answer. A name is the first word after the comparison
+/// (articles and documentation roles such as `:func:` passed over), its last segment when it is a path
+/// (`itertools.accumulate`: `accumulate`), without a call's parentheses.
+pub fn compared_names(query: &str) -> Vec<String> {
+    let tokens: Vec<&str> = query.split_whitespace().collect();
+    let bare = |t: &str| {
+        t.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_ascii_lowercase()
+    };
+    let mut names = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let word = bare(t);
+        // "near-mirror" compares as "mirror" does.
+        let head = word.rsplit('-').next().unwrap_or(&word);
+        // "Works exactly like `next_if`", "this version of `ptr_map`": the answer is a definition of that name.
+        let before = i
+            .checked_sub(1)
+            .map(|j| bare(tokens[j]))
+            .unwrap_or_default();
+        if matches!(before.as_str(), "exactly" | "just" | "this" | "our") {
+            continue;
+        }
+        // "like X", "unlike X"; "<noun> of X", "<adjective> to X".
+        let after = if word == "like" || word == "unlike" {
+            i + 1
+        } else if COMPARISONS.binary_search(&head).is_ok()
+            && tokens
+                .get(i + 1)
+                .is_some_and(|n| matches!(bare(n).as_str(), "of" | "to"))
+        {
+            i + 2
+        } else {
+            continue;
+        };
+        let Some(name) = tokens[after.min(tokens.len())..]
+            .iter()
+            .map(|t| {
+                // Documentation roles (`:func:`, `:meth:`) and quotes around the name.
+                let t = t.rsplit([':', '`']).find(|s| !s.is_empty()).unwrap_or(t);
+                t.trim_matches(|c: char| !c.is_alphanumeric() && c != '_')
+            })
+            .find(|t| !matches!(bare(t).as_str(), "" | "a" | "an" | "the" | "this" | "that"))
+        else {
+            continue;
+        };
+        let name = name.trim_end_matches("()");
+        let last = name
+            .rsplit(['.', ':', '#'])
+            .find(|s| !s.is_empty())
+            .unwrap_or(name)
+            .trim_matches('_');
+        if !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            names.push(last.to_lowercase());
+        }
+    }
+    names
+}
+
+/// Nouns and adjectives that compare an answer with a named definition when "of" or "to" follows, sorted.
+const COMPARISONS: &[&str] = &[
+    "alternative",
+    "analogue",
+    "complement",
+    "counterpart",
+    "equivalent",
+    "inverse",
+    "mirror",
+    "opposite",
+    "similar",
+    "variant",
+    "version",
+];
+
 /// Words that show a bare verb is a command: determiners, pronouns, quantifiers, particles and the values a
 /// function returns ("return None"), sorted.
 const COMMAND_OBJECT_WORDS: &[&str] = &[
@@ -442,6 +517,49 @@ const COMMAND_OBJECT_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comparison_names_the_definition_the_answer_resembles() {
+        assert!(COMPARISONS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for (q, name) in [
+            (
+                "Like is_valid_args for builtins in our signatures registry",
+                "is_valid_args",
+            ),
+            (
+                "A version of :func:`sorted` which will happily sort",
+                "sorted",
+            ),
+            (
+                "The inverse of :func:zip, this function disaggregates",
+                "zip",
+            ),
+            (
+                "This method is like `_.uniq` except that it accepts iteratee",
+                "uniq",
+            ),
+            ("A near-mirror of :func:is_iterable", "is_iterable"),
+            (
+                "This function is the inverse of itertools.accumulate",
+                "accumulate",
+            ),
+            ("Like dict.update() but add counts", "update"),
+            ("Similar to the Iterator::map adaptor, but lazy", "map"),
+            ("Variadic version of concat", "concat"),
+        ] {
+            assert_eq!(compared_names(q), vec![name.to_string()], "{q}");
+        }
+        // The same definition elsewhere, the query's own subject, or no name after the comparison.
+        for q in [
+            "Works exactly like the next_if method in std::iter::Peekable",
+            "Ideally we would always use this version of ptr_map",
+            "Return the version number of the file",
+            "Split a string like",
+            "Convert to the inverse",
+        ] {
+            assert!(compared_names(q).is_empty(), "{q}: {:?}", compared_names(q));
+        }
+    }
 
     #[test]
     fn a_query_that_opens_with_a_verb_describes_an_action() {

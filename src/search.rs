@@ -140,6 +140,9 @@ pub struct RankConfig {
     /// separates less well (off-topic 0.27–0.54, on-topic 0.46–0.71), so this floor only drops the clearest
     /// misses.
     pub min_fast_similarity: f32,
+    /// Multiplier for a definition whose name the query compares its answer with ("Like `is_valid_args` for
+    /// builtins", "The inverse of zip": [`crate::intent::compared_names`]); such a name earns no name boost.
+    pub compared_penalty: f32,
     /// Multiplier for declaration files (`.pyi` stubs, `.d.ts`): they repeat the signatures of the code that
     /// answers.
     pub declaration_penalty: f32,
@@ -236,6 +239,7 @@ impl RankConfig {
             "min_similarity" => &mut self.min_similarity,
             "min_fast_similarity" => &mut self.min_fast_similarity,
             "declaration_penalty" => &mut self.declaration_penalty,
+            "compared_penalty" => &mut self.compared_penalty,
             "centrality" => &mut self.centrality,
             "read_penalty" => &mut self.read_penalty,
             "action_penalty" => &mut self.action_penalty,
@@ -277,6 +281,7 @@ impl Default for RankConfig {
             min_similarity: 0.3,
             min_fast_similarity: 0.45,
             declaration_penalty: 0.5,
+            compared_penalty: 0.5,
             centrality: 0.1,
             read_penalty: 0.5,
             action_penalty: 0.4,
@@ -605,6 +610,48 @@ fn abbreviates(part: &str, words: &[String]) -> bool {
     })
 }
 
+/// Whether a name's part is a shortened form of a longer word of the query: its first three letters (`str` for
+/// "string", `int` "integer", `arg` "argument"), or, for a part of three to five letters whose letters past the
+/// first are all consonants, those letters in the word's order after its first (`fmt` "format", `idx` "index",
+/// `ptr` "pointer", `msg` "message"). `words` are the query's word parts, lower-case (`BigDecimal` gives "big"
+/// and "decimal", so `big` shortens nothing there).
+fn shortens(part: &str, words: &[String]) -> bool {
+    if !(3..=5).contains(&part.len())
+        || !part.bytes().all(|b| b.is_ascii_lowercase())
+        || crate::lexical::is_stop_word(part)
+    {
+        return false;
+    }
+    let skeleton = !part.bytes().skip(1).any(|b| b"aeiou".contains(&b));
+    words.iter().any(|w| {
+        w.len() > part.len()
+            && !crate::lexical::is_stop_word(w)
+            && ((part.len() == 3 && w.starts_with(part))
+                || (skeleton && w.as_bytes()[0] == part.as_bytes()[0] && {
+                    let mut letters = w.bytes();
+                    part.bytes().all(|b| letters.any(|l| l == b))
+                }))
+    })
+}
+
+/// Whether a name of one word joins two of the query's words, in either order: `zscore` for "the z-score",
+/// `namedtuple` for "a tuple with named fields". `words` are the query's word parts, lower-case.
+fn joins(name: &str, words: &[String]) -> bool {
+    let content = |w: &String| !w.is_empty() && !crate::lexical::is_stop_word(w);
+    name.len() >= 5
+        && words.iter().enumerate().any(|(i, a)| {
+            content(a)
+                && a.len() < name.len()
+                && name.starts_with(a.as_str())
+                && words.iter().enumerate().any(|(j, b)| {
+                    i != j
+                        && content(b)
+                        && a.len() + b.len() == name.len()
+                        && name.ends_with(b.as_str())
+                })
+        })
+}
+
 /// A candidate's fused score: `w_lex` of its normalised lexical score and the rest of its semantic one (0 where
 /// a retriever did not find it).
 fn fuse(
@@ -703,6 +750,8 @@ pub fn rank(
         .filter(|p| !p.is_empty())
         .collect();
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    // The words' parts, lower-case, for names that shorten or join them.
+    let query_parts: Vec<String> = word_parts.iter().flatten().cloned().collect();
     // Every word and number of the query in order, for names that abbreviate them.
     let sequence = word_sequence(query);
     // The query's words that are not stop words ("the", "of"), lower-case.
@@ -712,7 +761,17 @@ pub fn rank(
         .collect();
     content_words.sort_unstable();
     content_words.dedup();
+    // A word counts once in any of its forms ("string", "strings").
+    let mut distinct: Vec<&String> = Vec::with_capacity(content_words.len());
+    for w in content_words {
+        if !distinct.iter().any(|d| same_word(d, w) || same_word(w, d)) {
+            distinct.push(w);
+        }
+    }
+    let content_words = distinct;
     let tests_wanted = query_mentions_tests(query);
+    // Names the answer is compared with ("Like `x` for…"), lower-case.
+    let compared = crate::intent::compared_names(query);
     let action = crate::intent::describes_action(query);
     let file_decay = if action {
         cfg.action_file_decay
@@ -760,9 +819,14 @@ pub fn rank(
         );
         // The words of the name, lower-case (`is_not_empty`: is, not, empty).
         let parts = c.symbol.map(lower_parts).unwrap_or_default();
+        let is_compared = !compared.is_empty()
+            && c.symbol
+                .is_some_and(|n| compared.iter().any(|x| x.eq_ignore_ascii_case(n)));
         // The name as written (`Deserialize` is the trait, `deserialize` its method); another case counts as
         // a partial match.
-        if c.symbol.is_some_and(|n| words.iter().any(|w| w == n)) {
+        if is_compared {
+            boost("compared", cfg.compared_penalty, &mut score);
+        } else if c.symbol.is_some_and(|n| words.iter().any(|w| w == n)) {
             boost("symbol_exact", cfg.symbol_exact_boost, &mut score);
         } else if c.symbol.is_some_and(|n| {
             words_lower.contains(&n.to_lowercase())
@@ -772,20 +836,28 @@ pub fn rank(
         }) {
             boost("symbol_partial", cfg.symbol_partial_boost, &mut score);
         }
-        if cfg.name_coverage > 0.0 && kind == QueryKind::NaturalLanguage && mode != Mode::Semantic {
+        if cfg.name_coverage > 0.0
+            && kind == QueryKind::NaturalLanguage
+            && mode != Mode::Semantic
+            && !is_compared
+        {
             let covered = parts
                 .iter()
                 .filter(|p| {
                     words_lower.iter().any(|w| same_word(p, w))
                         || (cfg.abbreviations && abbreviates(p, &sequence))
+                        || (cfg.abbreviations && shortens(p, &query_parts))
                 })
                 .count();
-            // A name of one word counts when it is the verb an action opens with ("Remove a task": `remove`).
+            // A name of one word counts when it is the verb an action opens with ("Remove a task": `remove`), or
+            // when it joins two of the question's words (`zscore`: "the z-score").
             let verb = action
                 && callable
                 && parts.len() == 1
                 && words_lower.first().is_some_and(|w| same_word(&parts[0], w));
-            if covered > 0 && (parts.len() > 1 || verb) {
+            let joined = cfg.abbreviations && parts.len() == 1 && joins(&parts[0], &query_parts);
+            let covered = if joined { 1 } else { covered };
+            if covered > 0 && (parts.len() > 1 || verb || joined) {
                 let count_weight = if action && callable {
                     cfg.action_name_words
                 } else {
@@ -1326,8 +1398,10 @@ mod tests {
         // `maxsize` alone: "self", "data" and "flags" are not in the question.
         assert!(r[0].signals.boosts.contains(&("signature", 1.3)));
         assert!(r[1].signals.boosts.iter().all(|b| b.0 != "signature"));
+        // Without the header (nor the name, which joins "set" and "maxsize"), the other ranks first.
         let off = RankConfig {
             signature_words: 0.0,
+            abbreviations: false,
             ..cfg()
         };
         assert_eq!(ids(&lexical_only(q, &lex, &m, &off)), vec![1, 2]);
@@ -1417,6 +1491,140 @@ mod tests {
             ..cfg()
         };
         assert_eq!(ids(&lexical_only(q, &lex, &m, &off)), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_name_covers_the_words_it_shortens_or_joins() {
+        let m = by_id([
+            info(
+                1,
+                "fileutils.py",
+                Some("from_int"),
+                ChunkKind::Method,
+                (10, 20),
+            ),
+            info(
+                2,
+                "fileutils.py",
+                Some("from_path"),
+                ChunkKind::Method,
+                (22, 30),
+            ),
+            info(
+                3,
+                "namedutils.py",
+                Some("namedtuple"),
+                ChunkKind::Function,
+                (40, 50),
+            ),
+            info(
+                4,
+                "namedutils.py",
+                Some("namedlist"),
+                ChunkKind::Function,
+                (52, 60),
+            ),
+        ]);
+        let lex = [
+            (ChunkId(1), 5.0),
+            (ChunkId(2), 6.0),
+            (ChunkId(3), 5.0),
+            (ChunkId(4), 6.0),
+        ];
+        let off = RankConfig {
+            abbreviations: false,
+            ..cfg()
+        };
+        // `int` is "integer" shortened: from and int, 1 + 0.5 · 2/2 · (1 + 2 · 1).
+        let q = "Create a FilePerms object from an integer";
+        let r = lexical_only(q, &lex[..2], &m, &cfg());
+        assert_eq!(ids(&r), vec![1, 2]);
+        assert!(r[0].signals.boosts.contains(&("name_coverage", 2.5)));
+        assert_eq!(ids(&lexical_only(q, &lex[..2], &m, &off)), vec![2, 1]);
+        // `namedtuple` joins "tuple" and "named"; `namedlist` only starts with one of them.
+        let q = "Returns a new subclass of tuple with named fields";
+        let r = lexical_only(q, &lex[2..], &m, &cfg());
+        assert_eq!(ids(&r), vec![3, 4]);
+        assert!(r[0].signals.boosts.contains(&("name_coverage", 1.5)));
+        assert!(r[1].signals.boosts.iter().all(|b| b.0 != "name_coverage"));
+        assert_eq!(ids(&lexical_only(q, &lex[2..], &m, &off)), vec![4, 3]);
+    }
+
+    #[test]
+    fn shortened_words_keep_their_first_letters_in_order() {
+        let q = word_sequence(
+            "Format the string at this index of the argument list into the message pointer as an integer",
+        );
+        for part in ["str", "int", "arg", "fmt", "idx", "msg", "ptr", "lst"] {
+            assert!(shortens(part, &q), "{part}");
+        }
+        // A vowel past the first letter is a word of its own unless it begins the word (`run` is no
+        // "return", `set` no "select"); two letters, a stop word, a whole word or another first letter are
+        // no shortening.
+        let q = word_sequence("Returns the selected strings from this index");
+        for part in ["run", "set", "st", "the", "index", "tdx", "sxs"] {
+            assert!(!shortens(part, &q), "{part}");
+        }
+        // The parts of an identifier are words of their own: `big` does not shorten `BigDecimal`.
+        let q = lower_parts("BigDecimal");
+        assert!(!shortens("big", &q));
+        assert!(shortens("dec", &q));
+    }
+
+    #[test]
+    fn a_joined_name_takes_two_of_the_words_in_either_order() {
+        let q = word_sequence("Get the z-score for a tuple with named fields and read a line");
+        for name in ["zscore", "namedtuple", "tuplenamed", "readline"] {
+            assert!(joins(name, &q), "{name}");
+        }
+        // One word alone, a word twice, stop words, or a word and a rest that is none.
+        for name in ["named", "namednamed", "withthe", "readlines", "zscores"] {
+            assert!(!joins(name, &q), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_question_that_compares_with_a_named_definition_asks_for_another() {
+        let m = by_id([
+            info(
+                1,
+                "functoolz.py",
+                Some("is_valid_args"),
+                ChunkKind::Function,
+                (10, 20),
+            ),
+            info(
+                2,
+                "_signatures.py",
+                Some("_is_valid_args"),
+                ChunkKind::Function,
+                (22, 30),
+            ),
+        ]);
+        let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.0)];
+        let r = lexical_only(
+            "Like is_valid_args for builtins in our signatures registry",
+            &lex,
+            &m,
+            &cfg(),
+        );
+        assert_eq!(ids(&r), vec![2, 1]);
+        assert!(r[1].signals.boosts.contains(&("compared", 0.5)));
+        assert!(
+            r[1].signals
+                .boosts
+                .iter()
+                .all(|b| !b.0.starts_with("symbol"))
+        );
+        // "Exactly like" asks for a definition of that name.
+        let r = lexical_only(
+            "Works exactly like is_valid_args in our signatures registry",
+            &lex,
+            &m,
+            &cfg(),
+        );
+        assert_eq!(ids(&r), vec![1, 2]);
+        assert!(r[0].signals.boosts.contains(&("symbol_exact", 1.6)));
     }
 
     #[test]
