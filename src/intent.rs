@@ -433,8 +433,10 @@ pub fn describes_action(q: &str) -> bool {
 /// The names a query compares its answer with, lower-case: "Like `is_valid_args` for builtins", "A version of
 /// :func:`sorted` which…", "The inverse of zip", "This method is like `_.uniq` except that…". The definition
 /// named there is what the answer resembles, not the answer. A name is the first word after the comparison
-/// (articles and documentation roles such as `:func:` passed over), its last segment when it is a path
-/// (`itertools.accumulate`: `accumulate`), without a call's parentheses.
+/// (articles passed over), without documentation roles (`:func:`), quotes and a call's parentheses, and its
+/// last segment when it is a path (`itertools.accumulate`: `accumulate`). After "like" the name must be written
+/// as code (quoted, with a role, or an identifier such as `dict.update()`): "Like queries in the ORM" compares
+/// nothing.
 pub fn compared_names(query: &str) -> Vec<String> {
     let tokens: Vec<&str> = query.split_whitespace().collect();
     let bare = |t: &str| {
@@ -444,8 +446,6 @@ pub fn compared_names(query: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let word = bare(t);
-        // "near-mirror" compares as "mirror" does.
-        let head = word.rsplit('-').next().unwrap_or(&word);
         // "Works exactly like `next_if`", "this version of `ptr_map`": the answer is a definition of that name.
         let before = i
             .checked_sub(1)
@@ -454,55 +454,69 @@ pub fn compared_names(query: &str) -> Vec<String> {
         if matches!(before.as_str(), "exactly" | "just" | "this" | "our") {
             continue;
         }
-        // "like X", "unlike X"; "<noun> of X", "<adjective> to X".
-        let after = if word == "like" || word == "unlike" {
+        // "Like X" opening a sentence, "is like X", "unlike X"; "things like X" and "looks like X" give
+        // examples of what is asked for.
+        let opens = i == 0 || tokens[i - 1].ends_with(['.', ';']);
+        let like = word == "unlike"
+            || (word == "like"
+                && (opens
+                    || matches!(before.as_str(), "is" | "are" | "works" | "behaves" | "acts")));
+        // "<noun> of X", "<adjective> to X"; "near-mirror" compares as "mirror" does.
+        let head = word.rsplit('-').next().unwrap_or(&word);
+        let compares = || {
+            tokens.get(i + 1).is_some_and(|next| {
+                COMPARISONS
+                    .binary_search(&(head, bare(next).as_str()))
+                    .is_ok()
+            })
+        };
+        let after = if like {
             i + 1
-        } else if COMPARISONS.binary_search(&head).is_ok()
-            && tokens
-                .get(i + 1)
-                .is_some_and(|n| matches!(bare(n).as_str(), "of" | "to"))
-        {
+        } else if compares() {
             i + 2
         } else {
             continue;
         };
-        let Some(name) = tokens[after.min(tokens.len())..]
+        let Some(written) = tokens[after..]
             .iter()
-            .map(|t| {
-                // Documentation roles (`:func:`, `:meth:`) and quotes around the name.
-                let t = t.rsplit([':', '`']).find(|s| !s.is_empty()).unwrap_or(t);
-                t.trim_matches(|c: char| !c.is_alphanumeric() && c != '_')
-            })
             .find(|t| !matches!(bare(t).as_str(), "" | "a" | "an" | "the" | "this" | "that"))
         else {
             continue;
         };
-        let name = name.trim_end_matches("()");
+        // Punctuation after the name, then a role and quotes before it: ":func:`zip`," is `zip`.
+        let trimmed = written.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        let name = trimmed.rsplit([':', '`']).next().unwrap_or(trimmed);
+        let name = name.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '.');
+        let marked = written.contains(['`', ':', '@', '(']);
+        if like && !marked && !looks_like_code(name) {
+            continue;
+        }
         let last = name
             .rsplit(['.', ':', '#'])
             .find(|s| !s.is_empty())
-            .unwrap_or(name)
-            .trim_matches('_');
+            .unwrap_or(name);
         if !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            names.push(last.to_lowercase());
+            names.push(last.to_ascii_lowercase());
         }
     }
     names
 }
 
-/// Nouns and adjectives that compare an answer with a named definition when "of" or "to" follows, sorted.
-const COMPARISONS: &[&str] = &[
-    "alternative",
-    "analogue",
-    "complement",
-    "counterpart",
-    "equivalent",
-    "inverse",
-    "mirror",
-    "opposite",
-    "similar",
-    "variant",
-    "version",
+/// A word that compares an answer with a named definition, and the word that must follow it, sorted.
+const COMPARISONS: &[(&str, &str)] = &[
+    ("alternative", "to"),
+    ("analogue", "of"),
+    ("complement", "of"),
+    ("counterpart", "of"),
+    ("counterpart", "to"),
+    ("equivalent", "of"),
+    ("equivalent", "to"),
+    ("inverse", "of"),
+    ("mirror", "of"),
+    ("opposite", "of"),
+    ("similar", "to"),
+    ("variant", "of"),
+    ("version", "of"),
 ];
 
 /// Words that show a bare verb is a command: determiners, pronouns, quantifiers, particles and the values a
@@ -546,6 +560,15 @@ mod tests {
             ("Like dict.update() but add counts", "update"),
             ("Similar to the Iterator::map adaptor, but lazy", "map"),
             ("Variadic version of concat", "concat"),
+            ("Returns a copy. Like copy_from, but shallow", "copy_from"),
+            ("Unlike parse_config, this reads YAML", "parse_config"),
+            (
+                "The inverse of :func:`zip`, this function disaggregates",
+                "zip",
+            ),
+            ("Like `foo`, but faster", "foo"),
+            ("Like `_helper` for builtins", "_helper"),
+            ("Like @property, but returns classval", "property"),
         ] {
             assert_eq!(compared_names(q), vec![name.to_string()], "{q}");
         }
@@ -555,6 +578,10 @@ mod tests {
             "Ideally we would always use this version of ptr_map",
             "Return the version number of the file",
             "Split a string like",
+            "where do we handle errors like timeout",
+            "code that looks like retry_request",
+            "Bump the version to latest",
+            "LIKE queries in the ORM",
             "Convert to the inverse",
         ] {
             assert!(compared_names(q).is_empty(), "{q}: {:?}", compared_names(q));

@@ -214,8 +214,8 @@ pub struct RankConfig {
     /// Whether a name's word also covers the query's words it abbreviates by the initials of one to three
     /// consecutive words, a number after them allowed (`le` for "little-endian", `lru` for "least recently
     /// used", `u16` for "unsigned 16"), and the word it shortens (`str` "string", `fmt` "format");
-    /// and whether a one-word name that joins two of the query's words counts as covered (`zscore` "the
-    /// z-score"). Measured as above: the initials took function level 0.339 → 0.341 (Rust 0.229 →
+    /// and whether a one-word name that joins two of the query's words counts as covered (`namedtuple` "a
+    /// tuple with named fields"). Measured as above: the initials took function level 0.339 → 0.341 (Rust 0.229 →
     /// 0.236), benchmark 0.8277 → 0.8287; shortened words 0.385 → 0.389 (Python P@1 0.435 → 0.449), joined
     /// names → 0.390, benchmark unchanged (0.8289 / 0.8064). All three off, the rest as shipped: 0.382 (Rust
     /// 0.286 → 0.258), 0.8280 / 0.8051.
@@ -618,45 +618,105 @@ fn abbreviates(part: &str, words: &[String]) -> bool {
 }
 
 /// Whether a name's part is a shortened form of a longer word of the query: its first three letters (`str` for
-/// "string", `int` "integer", `arg` "argument"), or, for a part of three to five letters whose letters past the
-/// first are all consonants, those letters in the word's order after its first (`fmt` "format", `idx` "index",
-/// `ptr` "pointer", `msg` "message"). `words` are the query's word parts, lower-case (`BigDecimal` gives "big"
-/// and "decimal", so `big` shortens nothing there).
-fn shortens(part: &str, words: &[String]) -> bool {
-    if !(3..=5).contains(&part.len())
-        || !part.bytes().all(|b| b.is_ascii_lowercase())
-        || crate::lexical::is_stop_word(part)
+/// "string", `int` "integer", `arg` "argument"; also `int` for "interface", a guess that costs little), or one
+/// of the consonant skeletons code writes for common words (`fmt` "format", `idx` "index", `ptr` "pointer",
+/// `msg` "message": [`SKELETONS`]), or the plural of either (`args`). `parts` are the query's [`content_parts`].
+fn shortens(part: &str, parts: &[String]) -> bool {
+    // A plural shortens as its singular does (`args` "arguments", `ptrs` "pointers").
+    if let Some(one) = part.strip_suffix('s')
+        && one.len() >= 2
+        && shortens(one, parts)
     {
-        return false;
+        return true;
     }
-    let skeleton = !part.bytes().skip(1).any(|b| b"aeiou".contains(&b));
-    words.iter().any(|w| {
-        w.len() > part.len()
-            && !crate::lexical::is_stop_word(w)
-            && ((part.len() == 3 && w.starts_with(part))
-                || (skeleton && w.as_bytes()[0] == part.as_bytes()[0] && {
-                    let mut letters = w.bytes();
-                    part.bytes().all(|b| letters.any(|l| l == b))
-                }))
-    })
+    if let Ok(i) = SKELETONS.binary_search_by(|(short, _)| (*short).cmp(part)) {
+        let word = SKELETONS[i].1;
+        return parts.iter().any(|p| p.starts_with(word));
+    }
+    part.len() == 3
+        && part.bytes().all(|b| b.is_ascii_lowercase())
+        && !crate::lexical::is_stop_word(part)
+        && parts.iter().any(|p| p.len() > 3 && p.starts_with(part))
 }
 
-/// Whether a name of one word joins two of the query's words, in either order: `zscore` for "the z-score",
-/// `namedtuple` for "a tuple with named fields". `words` are the query's word parts, lower-case.
-fn joins(name: &str, words: &[String]) -> bool {
-    let content = |w: &String| !w.is_empty() && !crate::lexical::is_stop_word(w);
+/// Consonant skeletons that stand for a word in names, and the start of the word, sorted.
+const SKELETONS: &[(&str, &str)] = &[
+    ("btn", "button"),
+    ("cb", "callback"),
+    ("cfg", "conf"),
+    ("cmd", "command"),
+    ("cnt", "count"),
+    ("ctx", "context"),
+    ("db", "database"),
+    ("dbg", "debug"),
+    ("dst", "dest"),
+    ("fmt", "format"),
+    ("fn", "function"),
+    ("hdr", "header"),
+    ("idx", "index"),
+    ("img", "image"),
+    ("lbl", "label"),
+    ("lst", "list"),
+    ("mgr", "manag"),
+    ("msg", "messag"),
+    ("pkg", "packag"),
+    ("ptr", "pointer"),
+    ("pwd", "password"),
+    ("src", "source"),
+    ("std", "standard"),
+    ("sz", "size"),
+    ("tbl", "table"),
+    ("tmp", "temp"),
+    ("txt", "text"),
+    ("wnd", "window"),
+];
+
+/// Whether a name of one word joins two different words of the query, in either order: `namedtuple` for "a
+/// tuple with named fields", `readline` for "read a line". `parts` are the query's [`content_parts`].
+fn joins(name: &str, parts: &[String]) -> bool {
     name.len() >= 5
-        && words.iter().enumerate().any(|(i, a)| {
-            content(a)
-                && a.len() < name.len()
+        && parts.iter().any(|a| {
+            a.len() < name.len()
                 && name.starts_with(a.as_str())
-                && words.iter().enumerate().any(|(j, b)| {
-                    i != j
-                        && content(b)
-                        && a.len() + b.len() == name.len()
-                        && name.ends_with(b.as_str())
-                })
+                && parts
+                    .binary_search_by(|p| p.as_str().cmp(&name[a.len()..]))
+                    .is_ok_and(|j| parts[j] != *a)
         })
+}
+
+/// The query's words for ranking: runs of letters, digits and `_` of two characters or more, as written.
+fn query_words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.len() >= 2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The parts of the query's words that are no stop words, lower-case, sorted, each once (`BigDecimal` gives
+/// "big" and "decimal"): what a name's shortened or joined words are looked up in.
+fn content_parts(words: &[String]) -> Vec<String> {
+    let mut parts: Vec<String> = words
+        .iter()
+        .flat_map(|w| lower_parts(w))
+        .filter(|p| !crate::lexical::is_stop_word(p))
+        .collect();
+    parts.sort_unstable();
+    parts.dedup();
+    parts
+}
+
+/// Whether two words are one word in two forms: the same, or one the other's plural ("string" and "strings",
+/// "entry" and "entries").
+fn same_form(a: &str, b: &str) -> bool {
+    let plural = |one: &str, many: &str| {
+        many.strip_suffix('s') == Some(one)
+            || many.strip_suffix("es") == Some(one)
+            || many
+                .strip_suffix("ies")
+                .is_some_and(|stem| one.strip_suffix('y') == Some(stem))
+    };
+    a == b || plural(a, b) || plural(b, a)
 }
 
 /// A candidate's fused score: `w_lex` of its normalised lexical score and the rest of its semantic one (0 where
@@ -746,19 +806,15 @@ pub fn rank(
         w_lex
     };
 
-    let words: Vec<String> = query
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| w.len() >= 2)
-        .map(|w| w.to_string())
-        .collect();
+    let words = query_words(query);
     let word_parts: Vec<Vec<String>> = words
         .iter()
         .map(|w| lower_parts(w))
         .filter(|p| !p.is_empty())
         .collect();
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    // The words' parts, lower-case, for names that shorten or join them.
-    let query_parts: Vec<String> = word_parts.iter().flatten().cloned().collect();
+    // The words' parts, for names that shorten or join them.
+    let query_parts = content_parts(&words);
     // Every word and number of the query in order, for names that abbreviate them.
     let sequence = word_sequence(query);
     // The query's words that are not stop words ("the", "of"), lower-case.
@@ -771,7 +827,7 @@ pub fn rank(
     // A word counts once in any of its forms ("string", "strings").
     let mut distinct: Vec<&String> = Vec::with_capacity(content_words.len());
     for w in content_words {
-        if !distinct.iter().any(|d| same_word(d, w) || same_word(w, d)) {
+        if !distinct.iter().any(|d| same_form(d, w)) {
             distinct.push(w);
         }
     }
@@ -827,6 +883,7 @@ pub fn rank(
         // The words of the name, lower-case (`is_not_empty`: is, not, empty).
         let parts = c.symbol.map(lower_parts).unwrap_or_default();
         let is_compared = !compared.is_empty()
+            && c.kind.is_definition()
             && c.symbol
                 .is_some_and(|n| compared.iter().any(|x| x.eq_ignore_ascii_case(n)));
         // The name as written (`Deserialize` is the trait, `deserialize` its method); another case counts as
@@ -857,7 +914,7 @@ pub fn rank(
                 })
                 .count();
             // A name of one word counts when it is the verb an action opens with ("Remove a task": `remove`), or
-            // when it joins two of the question's words (`zscore`: "the z-score").
+            // when it joins two of the question's words (`namedtuple`: "a tuple with named fields").
             let verb = action
                 && callable
                 && parts.len() == 1
@@ -1390,14 +1447,14 @@ mod tests {
             info(
                 2,
                 "socketutils.py",
-                Some("setmaxsize"),
+                Some("resize"),
                 ChunkKind::Method,
                 (22, 30),
             ),
         ]);
         m.get_mut(&ChunkId(1)).unwrap().text =
             "    function send(self, data, flags=0):\n        pass\n";
-        m.get_mut(&ChunkId(2)).unwrap().text = "    def setmaxsize(self, maxsize):\n        pass\n";
+        m.get_mut(&ChunkId(2)).unwrap().text = "    def resize(self, maxsize):\n        pass\n";
         let lex = [(ChunkId(1), 6.0), (ChunkId(2), 5.0)];
         let q = "Set the default maximum buffer size *maxsize* for future operations, in bytes";
         let r = lexical_only(q, &lex, &m, &cfg());
@@ -1405,10 +1462,8 @@ mod tests {
         // `maxsize` alone: "self", "data" and "flags" are not in the question.
         assert!(r[0].signals.boosts.contains(&("signature", 1.3)));
         assert!(r[1].signals.boosts.iter().all(|b| b.0 != "signature"));
-        // Without the header (nor the name, which joins "set" and "maxsize"), the other ranks first.
         let off = RankConfig {
             signature_words: 0.0,
-            abbreviations: false,
             ..cfg()
         };
         assert_eq!(ids(&lexical_only(q, &lex, &m, &off)), vec![1, 2]);
@@ -1558,36 +1613,47 @@ mod tests {
     }
 
     #[test]
-    fn shortened_words_keep_their_first_letters_in_order() {
-        let q = word_sequence(
+    fn shortened_words_keep_their_first_letters_or_a_known_skeleton() {
+        assert!(SKELETONS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        let parts = |q: &str| content_parts(&query_words(q));
+        let q = parts(
             "Format the string at this index of the argument list into the message pointer as an integer",
         );
-        for part in ["str", "int", "arg", "fmt", "idx", "msg", "ptr", "lst"] {
+        for part in [
+            "str", "int", "arg", "args", "fmt", "idx", "msg", "ptrs", "lst",
+        ] {
             assert!(shortens(part, &q), "{part}");
         }
-        // A vowel past the first letter is a word of its own unless it begins the word (`run` is no
-        // "return", `set` no "select"); two letters, a stop word, a whole word or another first letter are
-        // no shortening.
-        let q = word_sequence("Returns the selected strings from this index");
-        for part in ["run", "set", "st", "the", "index", "tdx", "sxs"] {
+        // Another word's start, a skeleton of a word not asked for (`ptr` is no "pattern", `src` no
+        // "search"), two letters, a stop word or a whole word are no shortening.
+        let q = parts("Returns the selected strings from this index of the pattern search");
+        for part in ["run", "set", "ptr", "src", "st", "the", "index", "tdx"] {
             assert!(!shortens(part, &q), "{part}");
         }
+        assert!(shortens("sel", &q));
         // The parts of an identifier are words of their own: `big` does not shorten `BigDecimal`.
-        let q = lower_parts("BigDecimal");
+        let q = parts("BigDecimal");
         assert!(!shortens("big", &q));
         assert!(shortens("dec", &q));
     }
 
     #[test]
-    fn a_joined_name_takes_two_of_the_words_in_either_order() {
-        let q = word_sequence("Get the z-score for a tuple with named fields and read a line");
-        for name in ["zscore", "namedtuple", "tuplenamed", "readline"] {
+    fn a_joined_name_takes_two_different_words_in_either_order() {
+        let q = content_parts(&query_words(
+            "Returns a tuple with named fields, then read a line",
+        ));
+        for name in ["namedtuple", "tuplenamed", "readline"] {
             assert!(joins(name, &q), "{name}");
         }
-        // One word alone, a word twice, stop words, or a word and a rest that is none.
-        for name in ["named", "namednamed", "withthe", "readlines", "zscores"] {
+        // One word alone, a word twice, a stop word, or a word and a rest that is none.
+        for name in ["named", "namednamed", "withnamed", "readlines", "tuple_"] {
             assert!(!joins(name, &q), "{name}");
         }
+        // A word of one letter is no word of the query ("z-score").
+        assert!(!joins(
+            "zscore",
+            &content_parts(&query_words("the z-score"))
+        ));
     }
 
     #[test]
