@@ -143,8 +143,8 @@ pub struct RankConfig {
     /// Multiplier for a definition whose name the query compares its answer with ("Like `is_valid_args` for
     /// builtins", "The inverse of zip": [`crate::intent::compared_names`]); such a name earns no name boost.
     /// Measured (function level hybrid MRR@10 / Python P@1 / JavaScript MRR@10): 1 (no name boost only) gave
-    /// 0.391 / 0.454 / 0.463, 0.5 0.392 / 0.457 / 0.475, 0.25 0.392 / 0.457 / 0.473; the benchmark has no
-    /// such question (0.8289 for each).
+    /// 0.398 / 0.454 / 0.462, 0.5 0.399 / 0.457 / 0.474, 0.25 0.399 / 0.457 / 0.472; the benchmark has no
+    /// such question (0.8296 for each).
     pub compared_penalty: f32,
     /// Multiplier for declaration files (`.pyi` stubs, `.d.ts`): they repeat the signatures of the code that
     /// answers.
@@ -217,8 +217,8 @@ pub struct RankConfig {
     /// and whether a one-word name that joins two of the query's words counts as covered (`namedtuple` "a
     /// tuple with named fields"). Measured as above: the initials took function level 0.339 → 0.341 (Rust 0.229 →
     /// 0.236), benchmark 0.8277 → 0.8287; shortened words 0.385 → 0.389 (Python P@1 0.435 → 0.449), joined
-    /// names → 0.390, benchmark unchanged (0.8289 / 0.8064). All three off, the rest as shipped: 0.382 (Rust
-    /// 0.286 → 0.258), 0.8280 / 0.8051.
+    /// names → 0.390, benchmark unchanged. All three off, the rest as shipped: function level 0.399 → 0.389
+    /// (Rust 0.289 → 0.259, Python P@1 0.457 → 0.443), benchmark 0.8296 / 0.8080 → 0.8286 / 0.8057.
     pub abbreviations: bool,
 }
 
