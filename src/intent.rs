@@ -268,6 +268,11 @@ pub fn given(intent: Intent, query: &str) -> Route {
     }
 }
 
+/// Whether `word` (lower-case) is a verb that opens a description of what code does ("get", "set", "add").
+pub fn is_action_verb(word: &str) -> bool {
+    ACTION_VERBS.binary_search(&word).is_ok()
+}
+
 /// Verbs that open a description of what code does ("Returns the ...", "create a new ..."), sorted.
 const ACTION_VERBS: &[&str] = &[
     "accumulate",
@@ -458,64 +463,125 @@ const ACTION_VERBS: &[&str] = &[
 /// Whether the query opens with a verb, as a function's doc does (`Returns the length…`, `create a new
 /// parser`, `If empty, return None`): it describes what code does, so a callable answers it rather than the
 /// type it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`). A third-person verb
-/// ("Returns") is enough; a bare one needs a determiner, pronoun, particle or returned value after it. A
-/// plural noun that is also a verb's third person ("Tests for the chunker") still reads as an action.
+/// ("Returns") is enough; a bare one needs a determiner, pronoun, particle or returned value somewhere after it.
+/// A plural noun that is also a verb's third person ("Tests for the chunker") still reads as an action, except
+/// for the verbs that are as often nouns ([`NOUN_VERBS`]: "Queries against the users table", "import
+/// statements in the parser"), which need what they act on right after them ("Groups the elements").
 pub fn describes_action(q: &str) -> bool {
-    // Words as written: an identifier (`parse_config`, `getName`) names code, it does not describe it.
-    let mut words = q
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'));
-    let Some(first) = words
-        .next()
-        .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
-    else {
-        return false;
-    };
-    if first.chars().skip(1).any(|c| c.is_ascii_uppercase()) {
-        return false;
-    }
-    let first = first.to_ascii_lowercase();
-    // One word is a name (`Deserialize`); "Set of options", "Map of names" are nouns.
-    match words.next() {
-        None => return false,
-        Some(w) if w.eq_ignore_ascii_case("of") => return false,
-        Some(_) => {}
-    }
-    if first == "if" || first == "when" {
-        // "If Left, return true": the clause after the condition says what is done.
-        return q
-            .split_once(',')
-            .is_some_and(|(_, rest)| describes_action(rest));
-    }
-    let verb = |w: &str| ACTION_VERBS.binary_search(&w).is_ok();
-    if verb(&first) {
-        // A bare verb opens a noun phrase as often as a command ("request logging middleware", "test runner
-        // worker pool", "Serialize and Serializer trait definitions"): a command names what it acts on with
-        // a determiner, a pronoun or a particle ("sort the k smallest", "create a new parser", "wrap it").
-        return q
+    let mut q = q;
+    loop {
+        // Words as written: an identifier (`parse_config`, `getName`) names code, it does not describe it.
+        let mut words = q
             .split_whitespace()
-            .skip(1)
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_ascii_lowercase()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'));
+        let Some(first) = words
+            .next()
+            .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+        else {
+            return false;
+        };
+        if first.chars().skip(1).any(|c| c.is_ascii_uppercase()) {
+            return false;
+        }
+        let first = first.to_ascii_lowercase();
+        // One word is a name (`Deserialize`); "Set of options", "Map of names" are nouns.
+        match words.next() {
+            None => return false,
+            Some(w) if w.eq_ignore_ascii_case("of") => return false,
+            Some(_) => {}
+        }
+        if first == "if" || first == "when" {
+            // "If Left, return true": the clause after the condition says what is done.
+            match q.split_once(',') {
+                Some((_, rest)) => {
+                    q = rest;
+                    continue;
+                }
+                None => return false,
+            }
+        }
+        let verb = |w: &str| ACTION_VERBS.binary_search(&w).is_ok();
+        // What the verb acts on, right after it: a determiner, pronoun or particle, or a name written as code
+        // ("Split *iterable* into pieces", "Zip `a` and `b`").
+        let acts_on_next = || {
+            q.split_whitespace().nth(1).is_some_and(|raw| {
+                let w = raw
+                    .trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_ascii_lowercase();
+                COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok()
+                    || raw.starts_with(['*', '`'])
+                    || looks_like_code(raw.trim_end_matches([',', '.', ';', ':']))
             })
-            .any(|w| COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok());
+        };
+        let noun = |w: &str| NOUN_VERBS.binary_search(&w).is_ok();
+        if verb(&first) {
+            if noun(&first) {
+                return acts_on_next();
+            }
+            // A bare verb opens a noun phrase as often as a command ("request logging middleware", "test runner
+            // worker pool", "Serialize and Serializer trait definitions"): a command names what it acts on with
+            // a determiner, a pronoun or a particle ("sort the k smallest", "create a new parser", "wrap it").
+            return q
+                .split_whitespace()
+                .skip(1)
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_ascii_lowercase()
+                })
+                .any(|w| COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok());
+        }
+        // "Returns", "Creates", "Copies": the third person is a description of what code does.
+        let base = [
+            first.strip_suffix("ies").map(|b| format!("{b}y")),
+            first.strip_suffix("es").map(str::to_string),
+            first.strip_suffix('s').map(str::to_string),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|b| verb(b));
+        return match base {
+            Some(b) if noun(&b) => acts_on_next(),
+            Some(_) => true,
+            None => false,
+        };
     }
-    // "Returns", "Creates", "Copies": the third person is a description of what code does.
-    first
-        .strip_suffix("ies")
-        .is_some_and(|b| verb(&format!("{b}y")))
-        || first.strip_suffix("es").is_some_and(verb)
-        || first.strip_suffix('s').is_some_and(verb)
 }
+
+/// Verbs of [`ACTION_VERBS`] that open a developer's question as a noun as often as a command ("query builder
+/// for postgres", "Locks held across await points", "import statements"), sorted.
+const NOUN_VERBS: &[&str] = &[
+    "cast",
+    "export",
+    "group",
+    "import",
+    "limit",
+    "lock",
+    "match",
+    "pack",
+    "partition",
+    "project",
+    "query",
+    "sample",
+    "scale",
+    "shift",
+    "slice",
+    "sum",
+    "toggle",
+    "trace",
+    "visit",
+    "walk",
+    "watch",
+    "zip",
+];
 
 /// The names a query compares its answer with, lower-case: "Like `is_valid_args` for builtins", "A version of
 /// :func:`sorted` which…", "The inverse of zip", "This method is like `_.uniq` except that…". The definition
 /// named there is what the answer resembles, not the answer. A name is the first word after the comparison
-/// (articles passed over), without documentation roles (`:func:`), quotes and a call's parentheses, and its
-/// last segment when it is a path (`itertools.accumulate`: `accumulate`). After "like" the name must be written
-/// as code (quoted, with a role, or an identifier such as `dict.update()`): "Like queries in the ORM" compares
-/// nothing.
+/// (articles passed over), without documentation roles (`:func:`), quotes and a call's parentheses. After
+/// "like", or past an article, the name must be written as code (quoted, with a role, or an identifier such as
+/// `is_valid_args`): "Like queries in the ORM" and "the version of the server" compare nothing. A name of
+/// another module or type (`dict.update`, `itertools.accumulate`) is left alone: the answer often overrides or
+/// mirrors it under the same name ("Like dict.update() but add counts" is `Counter.update`).
 pub fn compared_names(query: &str) -> Vec<String> {
     let tokens: Vec<&str> = query.split_whitespace().collect();
     let bare = |t: &str| {
@@ -556,25 +622,38 @@ pub fn compared_names(query: &str) -> Vec<String> {
         } else {
             continue;
         };
-        let Some(written) = tokens[after..]
-            .iter()
-            .find(|t| !matches!(bare(t).as_str(), "" | "a" | "an" | "the" | "this" | "that"))
-        else {
+        let article =
+            |t: &str| matches!(bare(t).as_str(), "" | "a" | "an" | "the" | "this" | "that");
+        let skipped = tokens[after..].iter().take_while(|t| article(t)).count();
+        let Some(written) = tokens.get(after + skipped) else {
             continue;
         };
-        // Punctuation after the name, then a role and quotes before it: ":func:`zip`," is `zip`.
+        // Punctuation after the name, then a documentation role and quotes before it: ":func:`zip`," is `zip`,
+        // ":meth:~BufferedSocket.send" `BufferedSocket.send`.
         let trimmed = written.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_');
-        let name = trimmed.rsplit([':', '`']).next().unwrap_or(trimmed);
-        let name = name.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '.');
+        let unroled = match trimmed.strip_prefix(':') {
+            Some(rest) => rest.split_once(':').map_or(rest, |(_, name)| name),
+            None => trimmed,
+        };
+        let name = unroled.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        // After "like", or past an article ("the version of the server"), only a name written as code counts.
         let marked = written.contains(['`', ':', '@', '(']);
-        if like && !marked && !looks_like_code(name) {
+        if (like || skipped > 0) && !marked && !looks_like_code(name) {
             continue;
         }
-        let last = name
-            .rsplit(['.', ':', '#'])
-            .find(|s| !s.is_empty())
-            .unwrap_or(name);
-        if !last.is_empty() && last.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        // Another module's or type's definition (`dict.update`, `itertools.accumulate`) is often the one the
+        // answer overrides or mirrors under the same name; lodash's `_` is no such qualifier.
+        let segments: Vec<&str> = name
+            .split(['.', ':', '#'])
+            .filter(|s| !s.is_empty())
+            .collect();
+        let Some((last, qualifiers)) = segments.split_last() else {
+            continue;
+        };
+        if qualifiers.iter().any(|q| *q != "_" && *q != "$") {
+            continue;
+        }
+        if last.chars().all(|c| c.is_alphanumeric() || c == '_') {
             names.push(last.to_ascii_lowercase());
         }
     }
@@ -632,12 +711,8 @@ mod tests {
                 "uniq",
             ),
             ("A near-mirror of :func:is_iterable", "is_iterable"),
-            (
-                "This function is the inverse of itertools.accumulate",
-                "accumulate",
-            ),
-            ("Like dict.update() but add counts", "update"),
-            ("Similar to the Iterator::map adaptor, but lazy", "map"),
+            ("Similar to the `map` adaptor, but lazy", "map"),
+            ("This is like :meth:`send`, but buffered", "send"),
             ("Variadic version of concat", "concat"),
             ("Returns a copy. Like copy_from, but shallow", "copy_from"),
             ("Unlike parse_config, this reads YAML", "parse_config"),
@@ -660,6 +735,10 @@ mod tests {
             "where do we handle errors like timeout",
             "code that looks like retry_request",
             "Bump the version to latest",
+            "This function is the inverse of itertools.accumulate",
+            "Like dict.update() but add counts",
+            "Similar to the Iterator::map adaptor, but lazy",
+            "Returns the version of the server",
             "LIKE queries in the ORM",
             "Convert to the inverse",
         ] {
@@ -670,6 +749,8 @@ mod tests {
     #[test]
     fn a_query_that_opens_with_a_verb_describes_an_action() {
         assert!(ACTION_VERBS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        assert!(NOUN_VERBS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        assert!(NOUN_VERBS.iter().all(|v| ACTION_VERBS.contains(v)));
         assert!(
             COMMAND_OBJECT_WORDS.windows(2).all(|w| w[0] < w[1]),
             "sorted"
@@ -688,6 +769,9 @@ mod tests {
             "Constructs a new sorted bag",
             "Groups the elements by their key",
             "Compile and return a new function",
+            "Matches each element against the pattern",
+            "zip the input *iterables* together",
+            "If a, if b, if c, return the rest",
         ] {
             assert!(describes_action(q), "{q}");
         }
@@ -707,6 +791,12 @@ mod tests {
             "insert update delete and transaction repo callbacks",
             "Groups of options",
             "match arms and guard clauses",
+            "match arms with guards",
+            "import statements in the parser",
+            "query builder for the postgres driver",
+            "Queries against the users table",
+            "Locks held across await points",
+            "trace ids from the request",
         ] {
             assert!(!describes_action(q), "{q}");
         }

@@ -178,7 +178,8 @@ pub struct RankConfig {
     /// left out: `one`, `first` or `only` turn up in questions about something else; but a callable's name of
     /// one word counts when it is the verb a question describing an action opens with ("Remove a task from
     /// the queue": `remove`; function level 0.382 → 0.385, Python P@1 0.418 → 0.432; held-out packages
-    /// Rust 0.319 → 0.327, TypeScript 0.349 → 0.356, Python 0.434 → 0.424). Measured (release,
+    /// Rust 0.319 → 0.327, TypeScript 0.349 → 0.356, Python 0.434 → 0.424), and so does a name of one word that
+    /// joins two of the question's words (`namedtuple`: see [`RankConfig::abbreviations`]). Measured (release,
     /// hybrid; function-level specs MRR@10 / benchmark NDCG@10): 0 gave 0.302 / 0.8240, 0.3 gave 0.321 /
     /// 0.8241, 0.5 gave 0.329 / 0.8249, 0.8 gave 0.333 / 0.8224; with names of one word counted, 0.5 gave
     /// 0.310 at function level for action queries alone and cost the benchmark 0.002 for every question.
@@ -208,8 +209,8 @@ pub struct RankConfig {
     /// 0.379 / 0.8329; found as the name's first occurrence anywhere (often in a doc comment), 0.366 / 0.8363.
     /// Counting only words that few candidates' headers hold, or weighing each by how few do, changed nothing.
     /// Those numbers are from the first form; the shipped one cuts headers of definitions only, from their first
-    /// three lines of code, and leaves keywords and receivers out (`function`, `self`, `pub`…): 0 / 0.3 give
-    /// 0.363 / 0.385 (Python P@1 0.404 / 0.435), 0.8309 / 0.8296 and 0.8012 / 0.8067, the rest as shipped.
+    /// three lines of code, and leaves keywords and receivers out (`function`, `self`, `pub`…): 0 / 0.3 gave
+    /// 0.363 / 0.385 (Python P@1 0.404 / 0.435), 0.8309 / 0.8296 and 0.8012 / 0.8067, the rest as it then was.
     pub signature_words: f32,
     /// Whether a name's word also covers the query's words it abbreviates by the initials of one to three
     /// consecutive words, a number after them allowed (`le` for "little-endian", `lru` for "least recently
@@ -618,7 +619,9 @@ fn abbreviates(part: &str, words: &[String]) -> bool {
 }
 
 /// Whether a name's part is a shortened form of a longer word of the query: its first three letters (`str` for
-/// "string", `int` "integer", `arg` "argument"; also `int` for "interface", a guess that costs little), or one
+/// "string", `int` "integer", `arg` "argument"; also `int` for "interface", a guess that costs little) unless
+/// the part is a word of its own (`set`, `key`: [`WORDS_OF_THREE`] and the verbs of
+/// [`crate::intent::is_action_verb`]), or one
 /// of the consonant skeletons code writes for common words (`fmt` "format", `idx` "index", `ptr` "pointer",
 /// `msg` "message": [`SKELETONS`]), or the plural of either (`args`). `parts` are the query's [`content_parts`].
 fn shortens(part: &str, parts: &[String]) -> bool {
@@ -636,27 +639,35 @@ fn shortens(part: &str, parts: &[String]) -> bool {
     part.len() == 3
         && part.bytes().all(|b| b.is_ascii_lowercase())
         && !crate::lexical::is_stop_word(part)
+        && !crate::intent::is_action_verb(part)
+        && WORDS_OF_THREE.binary_search(&part).is_err()
         && parts.iter().any(|p| p.len() > 3 && p.starts_with(part))
 }
+
+/// Words of three letters that are words of their own in names, not the start of a longer one (`key` is no
+/// "keyword", `log` no "login"), sorted; verbs such as `set`, `add` and `run` are left out the same way.
+const WORDS_OF_THREE: &[&str] = &[
+    "all", "any", "bit", "box", "end", "fix", "key", "log", "new", "not", "now", "off", "old",
+    "one", "out", "raw", "row", "tab", "tag", "top", "two", "use", "way",
+];
 
 /// Consonant skeletons that stand for a word in names, and the start of the word, sorted.
 const SKELETONS: &[(&str, &str)] = &[
     ("btn", "button"),
     ("cb", "callback"),
-    ("cfg", "conf"),
+    ("cfg", "config"),
     ("cmd", "command"),
     ("cnt", "count"),
     ("ctx", "context"),
     ("db", "database"),
     ("dbg", "debug"),
-    ("dst", "dest"),
+    ("dst", "destination"),
     ("fmt", "format"),
     ("fn", "function"),
     ("hdr", "header"),
     ("idx", "index"),
     ("img", "image"),
     ("lbl", "label"),
-    ("lst", "list"),
     ("mgr", "manag"),
     ("msg", "messag"),
     ("pkg", "packag"),
@@ -666,7 +677,7 @@ const SKELETONS: &[(&str, &str)] = &[
     ("std", "standard"),
     ("sz", "size"),
     ("tbl", "table"),
-    ("tmp", "temp"),
+    ("tmp", "tempor"),
     ("txt", "text"),
     ("wnd", "window"),
 ];
@@ -824,11 +835,14 @@ pub fn rank(
         .collect();
     content_words.sort_unstable();
     content_words.dedup();
-    // A word counts once in any of its forms ("string", "strings").
+    // A word counts once in any of its forms ("string", "strings"), kept in its longer form: a header's "ids"
+    // is the same word as the question's "id" that way, and its "id" still is.
     let mut distinct: Vec<&String> = Vec::with_capacity(content_words.len());
     for w in content_words {
-        if !distinct.iter().any(|d| same_form(d, w)) {
-            distinct.push(w);
+        match distinct.iter_mut().find(|d| same_form(d, w)) {
+            Some(d) if w.len() > d.len() => *d = w,
+            Some(_) => {}
+            None => distinct.push(w),
         }
     }
     let content_words = distinct;
@@ -1615,19 +1629,25 @@ mod tests {
     #[test]
     fn shortened_words_keep_their_first_letters_or_a_known_skeleton() {
         assert!(SKELETONS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        assert!(WORDS_OF_THREE.windows(2).all(|w| w[0] < w[1]), "sorted");
         let parts = |q: &str| content_parts(&query_words(q));
         let q = parts(
-            "Format the string at this index of the argument list into the message pointer as an integer",
+            "Format the string at this index of the argument list into the message pointer as an integer config",
         );
         for part in [
-            "str", "int", "arg", "args", "fmt", "idx", "msg", "ptrs", "lst",
+            "str", "int", "arg", "args", "fmt", "idx", "msg", "ptrs", "cfg",
         ] {
             assert!(shortens(part, &q), "{part}");
         }
-        // Another word's start, a skeleton of a word not asked for (`ptr` is no "pattern", `src` no
-        // "search"), two letters, a stop word or a whole word are no shortening.
-        let q = parts("Returns the selected strings from this index of the pattern search");
-        for part in ["run", "set", "ptr", "src", "st", "the", "index", "tdx"] {
+        // Another word's start, a word of its own (`add` is no "address", `key` no "keyword"), a skeleton of
+        // a word not asked for (`ptr` is no "pattern", `src` no "search", `tmp` no "template"), two letters, a
+        // stop word or a whole word are no shortening.
+        let q = parts(
+            "Returns the selected strings from this index of the pattern search at the address of the keyword template",
+        );
+        for part in [
+            "run", "add", "key", "ptr", "src", "tmp", "st", "the", "index", "tdx",
+        ] {
             assert!(!shortens(part, &q), "{part}");
         }
         assert!(shortens("sel", &q));
@@ -1638,11 +1658,37 @@ mod tests {
     }
 
     #[test]
+    fn one_word_in_two_forms_is_the_same_word() {
+        for (a, b) in [
+            ("string", "strings"),
+            ("entry", "entries"),
+            ("box", "boxes"),
+            ("id", "ids"),
+        ] {
+            assert!(same_form(a, b) && same_form(b, a), "{a} {b}");
+        }
+        for (a, b) in [
+            ("time", "timeout"),
+            ("name", "namespace"),
+            ("form", "format"),
+            ("is", "s"),
+        ] {
+            assert!(!same_form(a, b) && !same_form(b, a), "{a} {b}");
+        }
+    }
+
+    #[test]
     fn a_joined_name_takes_two_different_words_in_either_order() {
         let q = content_parts(&query_words(
             "Returns a tuple with named fields, then read a line",
         ));
         for name in ["namedtuple", "tuplenamed", "readline"] {
+            assert!(joins(name, &q), "{name}");
+        }
+        let q = content_parts(&query_words(
+            "Set the default maximum buffer size *maxsize*",
+        ));
+        for name in ["setmaxsize", "buffersize"] {
             assert!(joins(name, &q), "{name}");
         }
         // One word alone, a word twice, a stop word, or a word and a rest that is none.
