@@ -465,7 +465,7 @@ const ACTION_VERBS: &[&str] = &[
 /// type it names ("Create a new Coalesce" is the constructor, not `struct Coalesce`). A third-person verb
 /// ("Returns") is enough; a bare one needs a determiner, pronoun, particle or returned value somewhere after it.
 /// A plural noun that is also a verb's third person ("Tests for the chunker") still reads as an action, except
-/// for the verbs that are as often nouns ([`NOUN_VERBS`]: "Queries against the users table", "import
+/// for the verbs that are as often nouns (`NOUN_VERBS`: "Queries against the users table", "import
 /// statements in the parser"), which need what they act on right after them ("Groups the elements").
 pub fn describes_action(q: &str) -> bool {
     let mut q = q;
