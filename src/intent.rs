@@ -500,15 +500,14 @@ pub fn describes_action(q: &str) -> bool {
                 None => return false,
             }
         }
-        let verb = |w: &str| ACTION_VERBS.binary_search(&w).is_ok();
+        let verb = is_action_verb;
         // What the verb acts on, right after it: a determiner, pronoun or particle, or a name written as code
         // ("Split *iterable* into pieces", "Zip `a` and `b`").
         let acts_on_next = || {
             q.split_whitespace().nth(1).is_some_and(|raw| {
-                let w = raw
-                    .trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_ascii_lowercase();
-                COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok()
+                COMMAND_OBJECT_WORDS
+                    .binary_search(&bare(raw).as_str())
+                    .is_ok()
                     || raw.starts_with(['*', '`'])
                     || looks_like_code(raw.trim_end_matches([',', '.', ';', ':']))
             })
@@ -524,10 +523,7 @@ pub fn describes_action(q: &str) -> bool {
             return q
                 .split_whitespace()
                 .skip(1)
-                .map(|w| {
-                    w.trim_matches(|c: char| !c.is_alphanumeric())
-                        .to_ascii_lowercase()
-                })
+                .map(bare)
                 .any(|w| COMMAND_OBJECT_WORDS.binary_search(&w.as_str()).is_ok());
         }
         // "Returns", "Creates", "Copies": the third person is a description of what code does.
@@ -545,6 +541,12 @@ pub fn describes_action(q: &str) -> bool {
             None => false,
         };
     }
+}
+
+/// A word of a query without the punctuation around it, lower-case: "(the" is "the", "`zip`," is "zip".
+fn bare(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_ascii_lowercase()
 }
 
 /// Verbs of [`ACTION_VERBS`] that open a developer's question as a noun as often as a command ("query builder
@@ -584,10 +586,6 @@ const NOUN_VERBS: &[&str] = &[
 /// mirrors it under the same name ("Like dict.update() but add counts" is `Counter.update`).
 pub fn compared_names(query: &str) -> Vec<String> {
     let tokens: Vec<&str> = query.split_whitespace().collect();
-    let bare = |t: &str| {
-        t.trim_matches(|c: char| !c.is_alphanumeric())
-            .to_ascii_lowercase()
-    };
     let mut names = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         let word = bare(t);

@@ -457,11 +457,7 @@ fn lower_parts(s: &str) -> Vec<String> {
 /// `or`), as measured.
 fn same_word(part: &str, word: &str) -> bool {
     part == word
-        || word.strip_suffix('s').is_some_and(|w| w == part)
-        || word.strip_suffix("es").is_some_and(|w| w == part)
-        || word
-            .strip_suffix("ies")
-            .is_some_and(|w| part.strip_suffix('y') == Some(w))
+        || plural_of(part, word)
         || (part.len() >= 4 && word.starts_with(part))
         || (word.len() >= 4 && part.starts_with(word))
 }
@@ -704,30 +700,42 @@ fn query_words(query: &str) -> Vec<String> {
         .collect()
 }
 
-/// The parts of the query's words that are no stop words, lower-case, sorted, each once (`BigDecimal` gives
-/// "big" and "decimal"): what a name's shortened or joined words are looked up in.
-fn content_parts(words: &[String]) -> Vec<String> {
-    let mut parts: Vec<String> = words
+/// Each of the query's words split into its parts, lower-case (`BigDecimal`: "big", "decimal").
+fn word_parts(words: &[String]) -> Vec<Vec<String>> {
+    words
         .iter()
-        .flat_map(|w| lower_parts(w))
+        .map(|w| lower_parts(w))
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The query's word parts that are no stop words, sorted, each once (`BigDecimal` gives "big" and "decimal"):
+/// what a name's shortened or joined words are looked up in.
+fn content_parts(word_parts: &[Vec<String>]) -> Vec<String> {
+    let mut parts: Vec<String> = word_parts
+        .iter()
+        .flatten()
         .filter(|p| !crate::lexical::is_stop_word(p))
+        .cloned()
         .collect();
     parts.sort_unstable();
     parts.dedup();
     parts
 }
 
+/// Whether `many` is `one`'s plural ("strings" of "string", "boxes" of "box", "entries" of "entry").
+fn plural_of(one: &str, many: &str) -> bool {
+    many.strip_suffix('s') == Some(one)
+        || many.strip_suffix("es") == Some(one)
+        || many
+            .strip_suffix("ies")
+            .is_some_and(|stem| one.strip_suffix('y') == Some(stem))
+}
+
 /// Whether two words are one word in two forms: the same, or one the other's plural ("string" and "strings",
 /// "entry" and "entries").
 fn same_form(a: &str, b: &str) -> bool {
-    let plural = |one: &str, many: &str| {
-        many.strip_suffix('s') == Some(one)
-            || many.strip_suffix("es") == Some(one)
-            || many
-                .strip_suffix("ies")
-                .is_some_and(|stem| one.strip_suffix('y') == Some(stem))
-    };
-    a == b || plural(a, b) || plural(b, a)
+    a == b || plural_of(a, b) || plural_of(b, a)
 }
 
 /// A candidate's fused score: `w_lex` of its normalised lexical score and the rest of its semantic one (0 where
@@ -818,14 +826,10 @@ pub fn rank(
     };
 
     let words = query_words(query);
-    let word_parts: Vec<Vec<String>> = words
-        .iter()
-        .map(|w| lower_parts(w))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let word_parts = word_parts(&words);
     let words_lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     // The words' parts, for names that shorten or join them.
-    let query_parts = content_parts(&words);
+    let query_parts = content_parts(&word_parts);
     // Every word and number of the query in order, for names that abbreviate them.
     let sequence = word_sequence(query);
     // The query's words that are not stop words ("the", "of"), lower-case.
@@ -1630,7 +1634,7 @@ mod tests {
     fn shortened_words_keep_their_first_letters_or_a_known_skeleton() {
         assert!(SKELETONS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
         assert!(WORDS_OF_THREE.windows(2).all(|w| w[0] < w[1]), "sorted");
-        let parts = |q: &str| content_parts(&query_words(q));
+        let parts = |q: &str| content_parts(&word_parts(&query_words(q)));
         let q = parts(
             "Format the string at this index of the argument list into the message pointer as an integer config",
         );
@@ -1679,15 +1683,15 @@ mod tests {
 
     #[test]
     fn a_joined_name_takes_two_different_words_in_either_order() {
-        let q = content_parts(&query_words(
+        let q = content_parts(&word_parts(&query_words(
             "Returns a tuple with named fields, then read a line",
-        ));
+        )));
         for name in ["namedtuple", "tuplenamed", "readline"] {
             assert!(joins(name, &q), "{name}");
         }
-        let q = content_parts(&query_words(
+        let q = content_parts(&word_parts(&query_words(
             "Set the default maximum buffer size *maxsize*",
-        ));
+        )));
         for name in ["setmaxsize", "buffersize"] {
             assert!(joins(name, &q), "{name}");
         }
@@ -1698,7 +1702,7 @@ mod tests {
         // A word of one letter is no word of the query ("z-score").
         assert!(!joins(
             "zscore",
-            &content_parts(&query_words("the z-score"))
+            &content_parts(&word_parts(&query_words("the z-score")))
         ));
     }
 
